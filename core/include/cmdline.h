@@ -1,0 +1,46 @@
+/* Kernel command-line options: "key=value" and bare flags separated by
+ * spaces. Unknown or malformed options produce a warning, never a failure. */
+#ifndef FB_CMDLINE_H
+#define FB_CMDLINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/** Deliberate faults selectable with fault=NAME, for testing the dump path. */
+enum cmdline_fault {
+    FAULT_NONE = 0,
+    FAULT_DE,     /**< fault=de: divide by zero, vector 0 */
+    FAULT_BP,     /**< fault=bp: int3, vector 3 */
+    FAULT_UD,     /**< fault=ud: ud2, vector 6 */
+    FAULT_GP,     /**< fault=gp: non-canonical load, vector 13 */
+    FAULT_PF,     /**< fault=pf: write to an unmapped page, vector 14 */
+    FAULT_GUARD,  /**< fault=guard: overflow the boot stack into its guard page */
+};
+
+/** Parsed options with their defaults applied. */
+struct cmdline_opts {
+    enum cmdline_fault fault;  /**< fault=de|bp|ud|gp|pf|guard|none */
+    bool autoexit;             /**< autoexit: leave QEMU with success after boot */
+    uint32_t ticks;            /**< ticks=N: timer ticks to see before autoexit (1..10000, default 10) */
+    uint32_t loglevel;         /**< loglevel=N: 0 quiet .. 3 debug (default 1) */
+    uint32_t warnings;         /**< number of options ignored with a warning */
+};
+
+/**
+ * Called once per ignored option with a message like
+ * "unknown option 'foo'"; may be NULL.
+ */
+typedef void (*cmdline_warn_fn)(const char *msg, void *ctx);
+
+/**
+ * Parses @p s (NULL means empty) into @p out, starting from defaults.
+ * A repeated option keeps its last value.
+ * @return FB_OK always for valid pointers (bad options are warnings);
+ *         FB_EINVAL when @p out is NULL.
+ */
+int cmdline_parse(const char *s, struct cmdline_opts *out, cmdline_warn_fn warn, void *ctx);
+
+/** Name of a fault kind as written on the command line ("pf"). */
+const char *cmdline_fault_name(enum cmdline_fault f);
+
+#endif

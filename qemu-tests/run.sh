@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# QEMU tests: boots the kernel through every supported path and checks the
+# serial log and QEMU's exit status (the kernel's verdict via isa-debug-exit).
+# usage: qemu-tests/run.sh [FILTER]   (FILTER: substring of test names)
+set -uo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+kernel=${FB_KERNEL:-$here/build/kernel/arch/x86_64/feuerbird.elf}
+test_iso=${FB_TEST_ISO:-$here/build/feuerbird-test.iso}
+logs=$here/build/qemu-tests
+filter=${1:-}
+mkdir -p "$logs"
+pass=0 fail=0
+
+# run_case NAME EXPECTED_RC TIMEOUT PATTERNS... -- RUNNER_ARGS...
+# Passes when the runner exits with EXPECTED_RC and every PATTERN (an
+# extended regex) appears in the serial log.
+run_case() {
+    local name=$1 want=$2 tmo=$3; shift 3
+    local patterns=()
+    while [ "$1" != "--" ]; do patterns+=("$1"); shift; done
+    shift
+    if [ -n "$filter" ] && [[ $name != *"$filter"* ]]; then return; fi
+    local log=$logs/$name.log
+    "$here/scripts/qemu-run.sh" --log "$log" --timeout "$tmo" "$@" 2>"$logs/$name.runner"
+    local rc=$? why=""
+    [ "$rc" -eq "$want" ] || why="runner exit $rc, expected $want ($(tail -n1 "$logs/$name.runner"))"
+    local p
+    for p in "${patterns[@]}"; do
+        [ -n "$why" ] && break
+        grep -qE -- "$p" "$log" || why="serial log lacks /$p/"
+    done
+    if [ -z "$why" ]; then
+        echo "PASS $name"; pass=$((pass + 1))
+    else
+        echo "FAIL $name: $why (log: $log)"; fail=$((fail + 1))
+        tail -n 25 "$log" | sed 's/^/    | /'
+    fi
+}
+
+for f in "$kernel" "$test_iso"; do
+    [ -f "$f" ] || { echo "qemu-tests: missing $f (build the kernel and ISO first)"; echo "qemu-tests: 0 passed, 1 failed"; exit 1; }
+done
+
+ok='FeuerBird: boot ok'
+run_case pvh_boots_to_boot_ok 0 60 "$ok" 'selftest ok' 'timer ticks, exiting' -- \
+    --kernel "$kernel" --append "autoexit"
+run_case pvh_passes_cmdline_and_counts_ticks 0 60 "cmdline.*autoexit ticks=25" '25 timer ticks' -- \
+    --kernel "$kernel" --append "autoexit ticks=25"
+run_case pvh_warns_on_unknown_option 0 60 "unknown option 'frobnicate'" "$ok" -- \
+    --kernel "$kernel" --append "autoexit frobnicate=1"
+echo "feuerbird test module" > "$logs/module.bin"
+run_case pvh_lists_boot_module 0 60 'module' "$ok" -- \
+    --kernel "$kernel" --append "autoexit" --initrd "$logs/module.bin"
+run_case iso_bios_boots_to_boot_ok 0 120 "$ok" 'loader.*GRUB' -- \
+    --iso "$test_iso"
+run_case iso_uefi_boots_to_boot_ok 0 240 "$ok" 'loader.*GRUB' -- \
+    --iso "$test_iso" --uefi
+
+for f in de bp ud gp pf guard; do
+    run_case "fault_${f}_dumps_and_fails" 1 60 "EXCEPTION" "CR2" "RIP" -- \
+        --kernel "$kernel" --append "autoexit fault=$f"
+done
+
+echo "qemu-tests: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

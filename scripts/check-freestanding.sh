@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Fails when a core/ source includes a system header other than the
+# freestanding ones DESIGN.md allows. Quoted includes must resolve inside
+# core/ or hal/include, never to a host header.
+set -euo pipefail
+core=${1:?usage: check-freestanding.sh CORE_DIR}
+root=$(cd "$core/.." && pwd)
+allowed='^(stdint|stddef|stdbool|stdatomic|stdarg|limits)\.h$'
+bad=0
+nfiles=0
+while IFS= read -r -d '' f; do
+    nfiles=$((nfiles + 1))
+    dir=$(dirname "$f")
+    while IFS=: read -r line text; do
+        hdr=$(sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]+)[>"].*/\1/' <<<"$text")
+        if [[ $text =~ \#[[:space:]]*include[[:space:]]*\< ]]; then
+            if ! [[ $hdr =~ $allowed ]]; then
+                echo "$f:$line: system header <$hdr> is not allowed in core/"
+                bad=1
+            fi
+        elif [ ! -f "$dir/$hdr" ] && [ ! -f "$root/core/include/$hdr" ] && [ ! -f "$root/hal/include/$hdr" ]; then
+            echo "$f:$line: \"$hdr\" is neither beside the file, in core/include nor in hal/include"
+            bad=1
+        fi
+    done < <(grep -nE '^[[:space:]]*#[[:space:]]*include' "$f" || true)
+done < <(find "$core" -name '*.[ch]' -print0)
+if [ "$nfiles" -eq 0 ]; then
+    echo "no sources found under $core"
+    exit 1
+fi
+if [ "$bad" -ne 0 ]; then
+    exit 1
+fi
+echo "core is freestanding: $nfiles files checked"
