@@ -42,24 +42,32 @@ for f in "$kernel" "$test_iso"; do
 done
 
 ok='FeuerBird: boot ok'
-run_case pvh_boots_to_boot_ok 0 60 "$ok" 'selftest ok' 'timer ticks, exiting' -- \
+run_case pvh_boots_to_boot_ok 0 60 'booted by .* via PVH' "$ok" 'selftest ok' 'timer ticks, exiting' -- \
     --kernel "$kernel" --append "autoexit"
 run_case pvh_passes_cmdline_and_counts_ticks 0 60 "cmdline.*autoexit ticks=25" '25 timer ticks' -- \
     --kernel "$kernel" --append "autoexit ticks=25"
 run_case pvh_warns_on_unknown_option 0 60 "unknown option 'frobnicate'" "$ok" -- \
     --kernel "$kernel" --append "autoexit frobnicate=1"
 echo "feuerbird test module" > "$logs/module.bin"
-run_case pvh_lists_boot_module 0 60 'module' "$ok" -- \
+run_case pvh_lists_boot_module 0 60 'module 0: \[0x[0-9a-f]{16}-0x[0-9a-f]{16}\)' "$ok" -- \
     --kernel "$kernel" --append "autoexit" --initrd "$logs/module.bin"
-run_case iso_bios_boots_to_boot_ok 0 120 "$ok" 'loader.*GRUB' -- \
+run_case iso_bios_boots_to_boot_ok 0 120 "$ok" 'booted by GRUB.*via Multiboot2' -- \
     --iso "$test_iso"
-run_case iso_uefi_boots_to_boot_ok 0 240 "$ok" 'loader.*GRUB' -- \
+run_case iso_uefi_boots_to_boot_ok 0 240 "$ok" 'booted by GRUB.*via Multiboot2' -- \
     --iso "$test_iso" --uefi
 
-for f in de bp ud gp pf guard; do
-    run_case "fault_${f}_dumps_and_fails" 1 60 "EXCEPTION" "CR2" "RIP" -- \
+# fault=NAME must dump the right vector with RIP and CR2 and fail the run.
+fault_case() {
+    local f=$1; shift
+    run_case "fault_${f}_dumps_and_fails" 1 60 "$ok" "$@" 'RIP=0x[0-9a-f]{16}' 'CR2=0x[0-9a-f]{16}' -- \
         --kernel "$kernel" --append "autoexit fault=$f"
-done
+}
+fault_case de 'EXCEPTION vector=0 '
+fault_case bp 'EXCEPTION vector=3 '
+fault_case ud 'EXCEPTION vector=6 '
+fault_case gp 'EXCEPTION vector=13 '
+fault_case pf 'EXCEPTION vector=14 ' 'CR2=0x00000000dead0000'
+fault_case guard 'EXCEPTION vector=8 ' 'boot stack guard page hit'
 
 echo "qemu-tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -21,6 +21,6 @@ sed "s|@CMDLINE@|$cmdline|" "$here/boot/grub/grub.cfg" > "$stage/boot/grub/grub.
 echo "[iso] grub-mkrescue -> $out (cmdline: '${cmdline}')"
 # Only the modules the menu needs keep the image small.
 grub-mkrescue -o "$out" "$stage" \
-    --install-modules="multiboot2 normal serial terminal part_msdos part_gpt iso9660 biosdisk" \
-    --fonts= --locales= --themes= -- -quiet 2>"$stage/log" || { cat "$stage/log" >&2; exit 1; }
+    --install-modules="multiboot2 normal serial terminal part_msdos part_gpt iso9660" \
+    --fonts= --locales= --themes= 2>"$stage/log" || { cat "$stage/log" >&2; exit 1; }
 echo "[iso] $(stat -c %s "$out") bytes"

@@ -1,0 +1,100 @@
+/* Private interfaces between the parts of the x86_64 HAL: boot-time
+ * setup calls made by main64, the exception frame built by isr.S, and
+ * the state other files share (CPU features, TSC scale). */
+#ifndef FB_ARCH_H
+#define FB_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bootinfo.h"
+#include "cmdline.h"
+
+/* Registers saved by isr.S, lowest address first. */
+struct x86_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss;   /* pushed by the CPU */
+};
+
+/* CPU features probed once at boot (cpu.c). */
+struct x86_features {
+    bool smep, smap, pge, rdrand, rdseed, apic;
+    unsigned phys_bits;                  /* MAXPHYADDR */
+};
+extern struct x86_features x86_cpu;
+
+/* TSC value recorded by boot.S at the first instruction of the kernel. */
+extern uint64_t x86_boot_entry_tsc;
+
+/* Linker-script and boot.S symbols; only their addresses matter. */
+extern char __kernel_phys_start[], __kernel_phys_end[];
+extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern char __data_start[], __bss_end[];
+extern char x86_boot_stack_guard[];
+
+/* serial.c */
+void serial_init(void);
+void serial_enter_panic_mode(void);
+void serial_write_raw(const char *s);
+
+/* cpu.c */
+void x86_cpu_probe(void);
+void x86_cpu_protect(void);
+
+/* gdt.c, idt.c */
+void gdt_init(void);
+void idt_init(void);
+void x86_isr_dispatch(struct x86_frame *f);
+
+/* paging.c: the kernel's own page tables and the direct map. */
+void x86_paging_init(const struct boot_info *bi);
+uint64_t x86_kernel_pml4(void);
+typedef int (*x86_table_alloc_fn)(uint64_t *pa);
+uint64_t *x86_pte_walk(uint64_t pml4_pa, uintptr_t va, uint64_t table_flags,
+                       x86_table_alloc_fn alloc, int *err);
+
+/* Page-table entry bits. */
+#define PTE_P    0x001ull
+#define PTE_W    0x002ull
+#define PTE_U    0x004ull
+#define PTE_PWT  0x008ull
+#define PTE_PCD  0x010ull
+#define PTE_PS   0x080ull
+#define PTE_G    0x100ull
+#define PTE_NX   (1ull << 63)
+#define PTE_ADDR 0x000FFFFFFFFFF000ull
+
+/* bootmem.c: boot info and the physical frame allocator. */
+int bootmem_parse(uint32_t magic, uint32_t info_phys, struct boot_info *bi);
+void bootmem_print(const struct boot_info *bi);
+void bootmem_frames_init(const struct boot_info *bi, uint32_t magic, uint32_t info_phys);
+int bootmem_frame_alloc(uint64_t *pa);
+void bootmem_frame_free(uint64_t pa);
+uint64_t bootmem_free_frames(void);
+
+/* time.c, pic.c, lapic.c */
+void time_calibrate(void);
+uint64_t time_tsc_hz(void);
+uint64_t time_cycles_to_ns(uint64_t cycles);
+void pic_init_periodic(void);
+void pic_irq(unsigned irq);
+void lapic_init(void);
+void lapic_calibrate_start(void);
+void lapic_calibrate_finish(uint32_t pit_ticks);
+void lapic_timer_irq(void);
+void lapic_eoi(void);
+bool lapic_in_service(unsigned vector);
+
+/* usercopy.c */
+bool usercopy_fixup(struct x86_frame *f);
+extern uint64_t x86_usercopy_fixups;
+extern uint8_t x86_smap_active;
+
+/* selftest.c, faults.c */
+void x86_selftest(uint32_t loglevel);
+void x86_inject_fault(enum cmdline_fault fault);
+
+#endif

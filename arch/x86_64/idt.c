@@ -1,0 +1,164 @@
+/* The IDT and the C side of every interrupt: exceptions end in a register
+ * dump and a failure exit (except user-copy faults, which are fixed up),
+ * device interrupts go to the PIC and LAPIC code, anything else is
+ * acknowledged and reported once per vector. */
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "arch.h"
+#include "fmt.h"
+#include "hal/panic.h"
+#include "x86.h"
+
+/* One 64-bit interrupt gate (Intel SDM vol. 3, 6.14.1). */
+struct idt_gate {
+    uint16_t offset_lo;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_hi;
+    uint32_t reserved;
+} __attribute__((packed));
+
+struct idt_ptr {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+#define GATE_INTERRUPT 0x8E   /* P, DPL 0, 64-bit interrupt gate: IF cleared */
+
+extern const uint64_t x86_isr_table[256];
+
+static struct idt_gate idt[256];
+static uint64_t unexpected_seen[256 / 64];
+static atomic_int dumping;
+
+static const char *const exception_names[32] = {
+    "#DE divide error",        "#DB debug",
+    "NMI",                     "#BP breakpoint",
+    "#OF overflow",            "#BR bound range exceeded",
+    "#UD invalid opcode",      "#NM device not available",
+    "#DF double fault",        "coprocessor segment overrun",
+    "#TS invalid TSS",         "#NP segment not present",
+    "#SS stack-segment fault", "#GP general protection",
+    "#PF page fault",          "reserved",
+    "#MF x87 floating point",  "#AC alignment check",
+    "#MC machine check",       "#XM SIMD floating point",
+    "#VE virtualization",      "#CP control protection",
+    "reserved",                "reserved",
+    "reserved",                "reserved",
+    "reserved",                "reserved",
+    "#HV hypervisor injection", "#VC VMM communication",
+    "#SX security",            "reserved",
+};
+
+/* Points gate v at its stub, on interrupt stack ist (0: current stack). */
+static void set_gate(unsigned v, unsigned ist)
+{
+    uint64_t addr = x86_isr_table[v];
+
+    idt[v].offset_lo = (uint16_t)addr;
+    idt[v].selector = X86_SEL_KCODE;
+    idt[v].ist = (uint8_t)ist;
+    idt[v].type_attr = GATE_INTERRUPT;
+    idt[v].offset_mid = (uint16_t)(addr >> 16);
+    idt[v].offset_hi = (uint32_t)(addr >> 32);
+    idt[v].reserved = 0;
+}
+
+/* Fills all 256 gates and loads the IDT. #DF, NMI and #MC run on their
+ * own IST stacks: they must work when the current stack is broken. */
+void idt_init(void)
+{
+    struct idt_ptr p = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+
+    for (unsigned v = 0; v < 256; v++)
+        set_gate(v, 0);
+    set_gate(8, X86_IST_DF);
+    set_gate(2, X86_IST_NMI);
+    set_gate(18, X86_IST_MC);
+    __asm__ volatile("lidt %0" : : "m"(p) : "memory");
+}
+
+/* One line of explanation for the faults whose cause can be named. */
+static void explain(const struct x86_frame *f, uint64_t cr2)
+{
+    uintptr_t guard = (uintptr_t)x86_boot_stack_guard;
+
+    if (cr2 >= guard && cr2 < guard + 4096 && (f->vector == 8 || f->vector == 14)) {
+        kprintf("  kernel stack overflow: boot stack guard page hit at 0x%016lx\n", cr2);
+    } else if (f->vector == 14) {
+        kprintf("  page fault: %s %s page at 0x%016lx (%s mode%s)\n",
+                (f->error & 0x10) ? "instruction fetch from" :
+                (f->error & 0x2) ? "write to" : "read from",
+                (f->error & 0x1) ? "protected" : "not-present", cr2,
+                (f->error & 0x4) ? "user" : "kernel",
+                (f->error & 0x8) ? ", reserved bit set" : "");
+    }
+}
+
+/* Prints the full register state of an exception. */
+static void dump(const struct x86_frame *f)
+{
+    uint64_t cr2 = read_cr2();
+
+    kprintf("FeuerBird: EXCEPTION vector=%lu %s error=0x%lx\n", f->vector,
+            exception_names[f->vector], f->error);
+    kprintf("  RIP=0x%016lx CS=0x%04lx RFLAGS=0x%016lx\n", f->rip, f->cs, f->rflags);
+    kprintf("  RSP=0x%016lx SS=0x%04lx\n", f->rsp, f->ss);
+    kprintf("  RAX=0x%016lx RBX=0x%016lx RCX=0x%016lx\n", f->rax, f->rbx, f->rcx);
+    kprintf("  RDX=0x%016lx RSI=0x%016lx RDI=0x%016lx\n", f->rdx, f->rsi, f->rdi);
+    kprintf("  RBP=0x%016lx R8=0x%016lx R9=0x%016lx\n", f->rbp, f->r8, f->r9);
+    kprintf("  R10=0x%016lx R11=0x%016lx R12=0x%016lx\n", f->r10, f->r11, f->r12);
+    kprintf("  R13=0x%016lx R14=0x%016lx R15=0x%016lx\n", f->r13, f->r14, f->r15);
+    kprintf("  CR0=0x%016lx CR2=0x%016lx CR3=0x%016lx CR4=0x%016lx\n", read_cr0(), cr2,
+            read_cr3(), read_cr4());
+    explain(f, cr2);
+}
+
+/* Handles vectors 0-31: a user-copy #PF resumes at its fixup, every
+ * other exception is fatal. A fault while dumping (the formatter or the
+ * console itself broken) prints a fixed line instead of recursing. */
+static void exception(struct x86_frame *f)
+{
+    if (f->vector == 14 && usercopy_fixup(f))
+        return;
+    serial_enter_panic_mode();
+    /* relaxed: one CPU; only counts re-entry on this CPU. */
+    if (atomic_fetch_add_explicit(&dumping, 1, memory_order_relaxed) != 0) {
+        serial_write_raw("FeuerBird: EXCEPTION while dumping an exception, halting\n");
+        hal_halt(HAL_EXIT_FAILURE);
+    }
+    dump(f);
+    kprintf("FeuerBird: fatal exception, halting\n");
+    hal_halt(HAL_EXIT_FAILURE);
+}
+
+/* Acknowledges a vector nobody owns and reports it the first time. */
+static void unexpected(unsigned v)
+{
+    uint64_t bit = 1ull << (v % 64);
+
+    if (lapic_in_service(v))
+        lapic_eoi();
+    if ((unexpected_seen[v / 64] & bit) == 0) {
+        unexpected_seen[v / 64] |= bit;
+        kprintf("FeuerBird: unexpected interrupt vector %u acknowledged\n", v);
+    }
+}
+
+/* Entry from isr_common with interrupts disabled. */
+void x86_isr_dispatch(struct x86_frame *f)
+{
+    unsigned v = (unsigned)f->vector;
+
+    if (v < 32)
+        exception(f);
+    else if (v < X86_VEC_PIC_BASE + 16)
+        pic_irq(v - X86_VEC_PIC_BASE);
+    else if (v == X86_VEC_LAPIC_TIMER)
+        lapic_timer_irq();
+    else if (v != X86_VEC_SPURIOUS)   /* a spurious LAPIC vector takes no EOI */
+        unexpected(v);
+}

@@ -1,0 +1,99 @@
+/* main64: the C entry of the kernel, called by boot.S in long mode on the
+ * boot stack. Brings the machine up in order (console, descriptor tables,
+ * boot info, memory, page tables, time, self-check) and then runs the
+ * command line's request: a fault, an automatic exit, or idling. */
+#include <stdint.h>
+
+#include "arch.h"
+#include "bootinfo.h"
+#include "cmdline.h"
+#include "fmt.h"
+#include "hal/hal.h"
+#include "kerr.h"
+#include "x86.h"
+
+/* The line tests look for; printed once everything above is up. */
+const char boot_success_marker[] = "FeuerBird: boot ok";
+
+static struct boot_info boot_info;
+static struct cmdline_opts opts;
+
+/* Prints one ignored command-line option (cmdline_warn_fn). */
+static void cmdline_warning(const char *msg, void *ctx)
+{
+    (void)ctx;
+    kprintf("FeuerBird: cmdline warning: %s\n", msg);
+}
+
+/* Parses and prints the boot information; a loader we cannot understand
+ * stops the boot, since nothing is known about memory then. */
+static void read_boot_info(uint32_t magic, uint32_t info_phys)
+{
+    int err = bootmem_parse(magic, info_phys, &boot_info);
+
+    if (err != FB_OK) {
+        kprintf("FeuerBird: cannot use boot info (magic 0x%x at 0x%x): %s\n", magic, info_phys,
+                fb_strerror(err));
+        hal_halt(HAL_EXIT_FAILURE);
+    }
+    /* The first pass only learns the loglevel, so the boot info can be
+     * printed (or not) before the warnings about the line it contains. */
+    cmdline_parse(boot_info.cmdline, &opts, NULL, NULL);
+    if (opts.loglevel >= 1)
+        bootmem_print(&boot_info);
+    cmdline_parse(boot_info.cmdline, &opts, cmdline_warning, NULL);
+}
+
+/* Starts time keeping and both timers, then enables interrupts. */
+static void start_time(void)
+{
+    lapic_init();
+    time_calibrate();
+    pic_init_periodic();
+    if (opts.loglevel >= 1)
+        kprintf("FeuerBird: TSC %lu kHz, tick %lu ns\n", time_tsc_hz() / 1000,
+                hal_timer_period_ns());
+    __asm__ volatile("sti");
+}
+
+/* Waits for opts.ticks timer interrupts, then leaves QEMU with success. */
+_Noreturn static void autoexit(void)
+{
+    uint64_t start = hal_timer_ticks();
+
+    while (hal_timer_ticks() - start < opts.ticks)
+        __asm__ volatile("hlt");
+    kprintf("FeuerBird: %u timer ticks, exiting\n", opts.ticks);
+    hal_halt(HAL_EXIT_SUCCESS);
+}
+
+/* The kernel's C entry point; never returns. */
+_Noreturn void main64(uint32_t magic, uint32_t info_phys);
+_Noreturn void main64(uint32_t magic, uint32_t info_phys)
+{
+    uint64_t cycles;
+
+    serial_init();
+    gdt_init();
+    idt_init();
+    x86_cpu_probe();
+    read_boot_info(magic, info_phys);
+    bootmem_frames_init(&boot_info, magic, info_phys);
+    x86_paging_init(&boot_info);
+    x86_cpu_protect();
+    if (opts.loglevel >= 2)
+        kprintf("FeuerBird: page tables live, %lu frames free\n", bootmem_free_frames());
+    start_time();
+    x86_selftest(opts.loglevel);
+
+    cycles = rdtsc() - x86_boot_entry_tsc;
+    kprintf("%s (entry->ok %lu cycles)\n", boot_success_marker, cycles);
+    if (opts.loglevel >= 1)
+        kprintf("FeuerBird: entry->ok %lu us\n", time_cycles_to_ns(cycles) / 1000);
+
+    x86_inject_fault(opts.fault);
+    if (opts.autoexit)
+        autoexit();
+    for (;;)
+        __asm__ volatile("sti; hlt");
+}
