@@ -36,26 +36,34 @@ void hal_aspace_set_frame_source(hal_frame_alloc_fn alloc, hal_frame_free_fn fre
 int hal_aspace_create(hal_aspace_t **out);
 
 /** Destroys @p as, freeing its page tables (not the mapped frames).
- *  @p as must not be current on any CPU. */
+ *  @p as must not be current on any CPU; destroying the current address
+ *  space is a kernel bug and panics. */
 void hal_aspace_destroy(hal_aspace_t *as);
 
 /**
  * Maps the 4 KiB page at user address @p va to physical frame @p pa.
+ * Every mapping is readable: @p flags must contain HAL_MAP_READ.
  * @return FB_OK; FB_EALIGN for unaligned @p va or @p pa; FB_EFAULT when
  *         @p va is outside [HAL_USER_BASE, HAL_USER_TOP); FB_EEXIST when
- *         already mapped; FB_EINVAL for unknown flag bits; FB_ENOMEM.
+ *         already mapped; FB_EINVAL for a NULL @p as, unknown flag bits,
+ *         missing HAL_MAP_READ, or a @p pa the HAL cannot map; FB_ENOMEM
+ *         when no frame is left for a page table.
  */
 int hal_aspace_map(hal_aspace_t *as, uintptr_t va, uint64_t pa, uint32_t flags);
 
 /**
  * Removes the mapping of @p va and invalidates it in the TLB.
- * @return FB_OK; FB_EALIGN; FB_ENOENT when nothing is mapped there.
+ * @return FB_OK; FB_EINVAL for a NULL @p as; FB_EALIGN for an unaligned
+ *         @p va; FB_ENOENT when nothing is mapped there (including any
+ *         address outside the user range).
  */
 int hal_aspace_unmap(hal_aspace_t *as, uintptr_t va);
 
 /**
- * Looks up @p va. @return FB_OK with *@p pa and *@p flags (either may be
- * NULL); FB_ENOENT when unmapped.
+ * Looks up @p va, which need not be aligned: *@p pa is the physical
+ * address of that very byte. @return FB_OK with *@p pa and *@p flags
+ * (either may be NULL); FB_EINVAL for a NULL @p as; FB_ENOENT when
+ * unmapped or outside the user range.
  */
 int hal_aspace_query(hal_aspace_t *as, uintptr_t va, uint64_t *pa, uint32_t *flags);
 

@@ -11,7 +11,8 @@ typedef void (*hal_timer_fn)(void *ctx);
  * Arms the calling CPU's one-shot timer to call @p fn(@p ctx) once, about
  * @p ns nanoseconds from now (never earlier). Re-arming replaces a pending
  * shot. Thread context.
- * @return FB_OK; FB_EINVAL when @p fn is NULL or @p ns is 0.
+ * @return FB_OK; FB_EINVAL when @p fn is NULL or @p ns is 0; FB_EAGAIN
+ *         before the timer is calibrated (x86_64: early boot).
  */
 int hal_timer_oneshot(uint64_t ns, hal_timer_fn fn, void *ctx);
 

@@ -9,6 +9,7 @@
  * x86_64: RDTSC scaled by the TSC frequency calibrated at boot (against the
  * PIT). Host: clock_gettime(CLOCK_MONOTONIC).
  * Callable from any context, including interrupt handlers; never fails.
+ * x86_64: returns 0 until the TSC is calibrated early in main64.
  */
 uint64_t hal_read_timestamp(void);
 
