@@ -79,21 +79,32 @@ typedef const void *(*bootinfo_phys_fn)(uint64_t paddr, size_t len, void *ctx);
 
 /**
  * Parses a Multiboot2 information structure of at most @p avail bytes at
- * @p info. Reads nothing outside [info, info + avail). On success the
- * memory map is already normalized (bootinfo_normalize).
- * @return FB_OK; FB_EINVAL for a NULL argument, a bad total_size or
- *         reserved field, or a misaligned tag; FB_ETRUNC when a tag runs past
- *         total_size or the end tag is missing; FB_ENOMEM when the map
- *         holds no usable RAM.
+ * @p info (any alignment). Reads nothing outside [info, info + avail). On
+ * success the memory map is already normalized (bootinfo_normalize); on
+ * failure *@p out is all zeroes. Strings not NUL-terminated inside their
+ * tag end at the tag's end. Known tags other than 1, 2, 3 and 6 are
+ * skipped silently; unknown ones set BOOTINFO_W_UNKNOWN_TAG.
+ * @return FB_OK; FB_EINVAL for a NULL argument, a total_size below 16,
+ *         above @p avail or above BOOTINFO_MB2_MAX_SIZE, a nonzero reserved
+ *         field, a tag size below 8, or a memory map entry_size below 24 or
+ *         not a multiple of 8; FB_ETRUNC when @p avail < 8, a tag runs past
+ *         total_size or is too short for its fixed fields, a memory map ends
+ *         in a partial entry, or the end tag is missing; FB_ENOMEM when the
+ *         map holds no usable RAM.
  */
 int bootinfo_parse_multiboot2(const void *info, size_t avail, struct boot_info *out);
 
 /**
  * Parses a PVH hvm_start_info at @p start_info (@p avail readable bytes).
  * Command line, module list and memory map are reached through @p phys.
- * @return FB_OK; FB_EINVAL for a bad magic, version or NULL argument;
- *         FB_EFAULT when @p phys cannot resolve a referenced structure;
- *         FB_ETRUNC when @p avail is smaller than the structure;
+ * At most BOOTINFO_MAX_MODULES module entries and 2 * BOOTINFO_MAX_REGIONS
+ * map entries are read; the rest are skipped with a warning. A version 0
+ * structure has no memory map, so it ends in FB_ENOMEM. On failure *@p out
+ * is all zeroes.
+ * @return FB_OK; FB_EINVAL for a bad magic, a version other than 0 or 1,
+ *         or a NULL argument; FB_EFAULT when @p phys cannot resolve a
+ *         referenced structure or string; FB_ETRUNC when @p avail is smaller
+ *         than the structure (40 bytes for version 0, 56 for version 1);
  *         FB_ENOMEM when the map holds no usable RAM.
  */
 int bootinfo_parse_pvh(const void *start_info, size_t avail,
@@ -102,9 +113,14 @@ int bootinfo_parse_pvh(const void *start_info, size_t avail,
 /**
  * Normalizes @p bi's memory map in place: drops zero-length regions, clips
  * regions that wrap past 2^64, sorts by base, resolves overlaps (the more
- * restrictive type wins: anything beats MEM_USABLE), merges adjacent regions
- * of one type, shrinks usable regions inward to 4 KiB boundaries, and
- * recomputes usable_bytes. Sets warning bits for what it had to fix.
+ * restrictive type wins: bad > reserved > ACPI NVS > ACPI reclaim > usable),
+ * merges adjacent regions of one type, shrinks usable regions inward to
+ * 4 KiB boundaries, and recomputes usable_bytes. Unknown types become
+ * MEM_RESERVED. If the result would not fit BOOTINFO_MAX_REGIONS, it drops
+ * a usable piece or joins two neighbouring non-usable regions, whichever
+ * loses fewer usable bytes, until it fits (BOOTINFO_W_REGIONS_DROPPED):
+ * a reserved byte is never reported as usable. Sets warning bits for what
+ * it had to fix.
  */
 void bootinfo_normalize(struct boot_info *bi);
 
