@@ -1,9 +1,8 @@
 /* Specification of the physical frame allocator (core/mem/frame.c): it
  * hands out each usable frame exactly once, takes back only what it gave,
- * honours reservations, and keeps exact counts under concurrency. */
+ * honours reservations. Concurrency is checked by stress_frame.c, which
+ * also runs under TSan. */
 #include <criterion/criterion.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -247,51 +246,4 @@ Test(frame, alloc_and_free_reject_null)
     cr_assert_eq(frame_alloc(&fa, NULL), FB_EINVAL, "expected FB_EINVAL");
     cr_assert_eq(frame_alloc(NULL, NULL), FB_EINVAL, "expected FB_EINVAL");
     cr_assert_eq(frame_free(NULL, 0x1000), FB_EINVAL, "expected FB_EINVAL");
-}
-
-/* ---- concurrency ---- */
-
-#define THREADS 4
-#define ROUNDS  2000
-#define HOLD    16
-
-/* 1 while some thread holds the frame: a second owner is a bug. */
-static atomic_int owner[SPAN_FRAMES];
-static atomic_int errors;
-
-/* Thread body: repeatedly takes up to HOLD frames and gives them back,
- * checking that no frame is ever held by two threads. */
-static void *churn(void *arg)
-{
-    uint64_t held[HOLD];
-
-    (void)arg;
-    for (int r = 0; r < ROUNDS; r++) {
-        int n = 0;
-        for (; n < HOLD; n++) {
-            if (frame_alloc(&fa, &held[n]) != FB_OK)
-                break;
-            /* Relaxed suffices: the allocator lock orders hand-overs. */
-            if (atomic_exchange_explicit(&owner[held[n] / PAGE], 1, memory_order_relaxed) != 0)
-                atomic_fetch_add_explicit(&errors, 1, memory_order_relaxed);
-        }
-        for (int i = 0; i < n; i++) {
-            atomic_store_explicit(&owner[held[i] / PAGE], 0, memory_order_relaxed);
-            if (frame_free(&fa, held[i]) != FB_OK)
-                atomic_fetch_add_explicit(&errors, 1, memory_order_relaxed);
-        }
-    }
-    return NULL;
-}
-
-Test(frame, concurrent_alloc_and_free_keep_counts_exact, .init = setup)
-{
-    pthread_t t[THREADS];
-
-    for (int i = 0; i < THREADS; i++)
-        cr_assert_eq(pthread_create(&t[i], NULL, churn, NULL), 0, "expected a thread");
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(t[i], NULL);
-    cr_assert_eq(atomic_load(&errors), 0, "expected no frame owned twice and no failed free");
-    cr_assert_eq(frame_free_count(&fa), TEST_FREE, "expected every frame back");
 }
