@@ -25,7 +25,9 @@ typedef void (*hal_frame_free_fn)(uint64_t pa);
 
 /**
  * Tells the HAL where page-table frames come from. Call once at boot,
- * before any hal_aspace_create. Host: ignored frames are simulated.
+ * before any hal_aspace_create. Host: frames are taken as an x86_64
+ * 4-level tree would take them, for accounting (so FB_ENOMEM is testable);
+ * the tables themselves live in malloc memory.
  */
 void hal_aspace_set_frame_source(hal_frame_alloc_fn alloc, hal_frame_free_fn free_fn);
 

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Runs FeuerBird's benchmarks and merges them into build/bench/results.json:
+# the host microbenchmarks (build/host-release/bench/bench_host) and, when
+# the kernel and ISO are built, QEMU boot measurements and image sizes.
+# Builds nothing: `make bench` builds first. See docs/BENCHMARKS.md.
+#
+# usage: bench/run.sh [--update-baseline] [--strict] [--accel tcg|kvm|auto]
+#                     [--qemu-runs N] [--no-qemu]
+#   --update-baseline  also copy the results to bench/baseline.json
+#   --strict           exit 1 when bench/compare.sh finds a regression
+#   --accel            QEMU accelerator for boot timings (default tcg)
+#   --qemu-runs N      boots per boot path; the median is kept (default 3)
+#   --no-qemu          host microbenchmarks only
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+bench_bin=build/host-release/bench/bench_host
+kernel=build/kernel/arch/x86_64/feuerbird.elf
+test_iso=build/feuerbird-test.iso
+iso=build/feuerbird.iso
+out_dir=build/bench
+out=$out_dir/results.json
+baseline=bench/baseline.json
+
+update=0 strict=0 accel=tcg runs=3 qemu=1
+usage() { sed -n '7,13p' "$0" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --update-baseline) update=1; shift ;;
+        --strict) strict=1; shift ;;
+        --accel) accel=${2:?}; shift 2 ;;
+        --qemu-runs) runs=${2:?}; shift 2 ;;
+        --no-qemu) qemu=0; shift ;;
+        *) echo "bench: unknown argument '$1'" >&2; usage ;;
+    esac
+done
+case "$accel" in tcg|kvm|auto) ;; *) echo "bench: --accel must be tcg, kvm or auto" >&2; exit 2 ;; esac
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "bench: --qemu-runs must be a positive integer" >&2; exit 2; }
+[ -x "$bench_bin" ] || { echo "bench: $bench_bin missing; build the host-release preset first (make bench)" >&2; exit 2; }
+
+mkdir -p "$out_dir"
+lines=$out_dir/results.jsonl
+: > "$lines"
+failed=0
+qemu_accel_used=none
+
+# Escapes a string for a JSON string literal (backslash and double quote).
+json_str() { printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr -d '\n'; }
+
+# Appends one result line: name value unit better.
+result() {
+    printf '{"name": "%s", "value": %s, "unit": "%s", "better": "%s"}\n' "$1" "$2" "$3" "$4" >> "$lines"
+}
+
+# Median of the numbers given as arguments.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# Boots once with qemu-run.sh ARGS...; prints "MS CYCLES ACCEL" where MS is
+# the wall time from launching the runner until "FeuerBird: boot ok" is in
+# the serial log. Returns 1 when the boot never reported ok.
+boot_once() {
+    local log=$out_dir/boot.log err=$out_dir/boot.err t0 t1 pid cycles acc
+    : > "$log"
+    t0=$(date +%s%N)
+    bash scripts/qemu-run.sh "$@" --log "$log" --timeout 60 --accel "$accel" 2> "$err" &
+    pid=$!
+    while ! grep -q 'FeuerBird: boot ok' "$log" 2>/dev/null; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            grep -q 'FeuerBird: boot ok' "$log" 2>/dev/null && break
+            wait "$pid" || true
+            echo "bench: no 'FeuerBird: boot ok' from: qemu-run.sh $*" >&2
+            cat "$err" >&2
+            return 1
+        fi
+        sleep 0.005
+    done
+    t1=$(date +%s%N)
+    if ! wait "$pid"; then
+        echo "bench: kernel did not exit with success: qemu-run.sh $*" >&2
+        cat "$err" >&2
+        return 1
+    fi
+    cycles=$(grep -o 'entry->ok [0-9]* cycles' "$log" | head -n1 | awk '{ print $2 }')
+    acc=$(sed -n 's/^\[qemu\] \([a-z]*\): kernel verdict.*/\1/p' "$err" | head -n1)
+    echo "$(( (t1 - t0) / 1000 )) ${cycles:-none} ${acc:-unknown}"
+}
+
+# Boots runs times through one path and records the medians as
+# qemu.PATH.ACCEL.boot_ms and qemu.PATH.ACCEL.entry_to_ok_cycles.
+measure_boot() {
+    local path=$1; shift
+    local ms=() cyc=() acc=unknown line i m c
+    for ((i = 0; i < runs; i++)); do
+        line=$(boot_once "$@") || { failed=1; return 0; }
+        read -r m c acc <<< "$line"
+        ms+=("$m")
+        [ "$c" = none ] || cyc+=("$c")
+    done
+    qemu_accel_used=$acc
+    result "qemu.$path.$acc.boot_ms" "$(awk -v us="$(median "${ms[@]}")" 'BEGIN { printf "%.1f", us / 1000 }')" ms lower
+    if [ ${#cyc[@]} -gt 0 ]; then
+        result "qemu.$path.$acc.entry_to_ok_cycles" "$(median "${cyc[@]}")" cycles lower
+    else
+        echo "bench: no 'entry->ok N cycles' in the $path boot log" >&2
+        failed=1
+    fi
+}
+
+echo "==> host microbenchmarks ($bench_bin)" >&2
+"$bench_bin" >> "$lines"
+
+if [ -f "$kernel" ]; then
+    result size.kernel_elf_bytes "$(stat -c %s "$kernel")" bytes lower
+fi
+if [ -f "$iso" ]; then
+    result size.iso_bytes "$(stat -c %s "$iso")" bytes lower
+fi
+if [ $qemu -eq 1 ]; then
+    if [ -f "$kernel" ]; then
+        echo "==> QEMU PVH boot x$runs ($accel)" >&2
+        measure_boot pvh --kernel "$kernel" --append autoexit
+    else
+        echo "bench: $kernel not built; skipping the PVH boot timing" >&2
+    fi
+    if [ -f "$test_iso" ]; then
+        echo "==> QEMU GRUB/BIOS boot x$runs ($accel)" >&2
+        measure_boot grub_bios --iso "$test_iso"
+    else
+        echo "bench: $test_iso not built; skipping the GRUB boot timing" >&2
+    fi
+fi
+
+# Conditions: what the numbers depend on.
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' build/host-release/CMakeCache.txt 2>/dev/null | head -n1)
+cc_version=$("${cc:-cc}" --version 2>/dev/null | head -n1 || true)
+qemu_version=$(qemu-system-x86_64 --version 2>/dev/null | head -n1 || true)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)
+{
+    echo '{"conditions": {'
+    printf '  "date": "%s",\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    printf '  "commit": "%s",\n' "$(json_str "$commit")"
+    printf '  "host": "%s",\n' "$(json_str "$(uname -srm)")"
+    printf '  "cpu": "%s",\n' "$(json_str "$cpu")"
+    printf '  "cpus": %s,\n' "$(nproc)"
+    printf '  "compiler": "%s",\n' "$(json_str "$cc_version")"
+    printf '  "host_build": "host-release (-O2, LTO)",\n'
+    printf '  "qemu": "%s",\n' "$(json_str "$qemu_version")"
+    printf '  "qemu_accel": "%s",\n' "$qemu_accel_used"
+    printf '  "qemu_runs": %s\n' "$runs"
+    echo '},'
+    echo '"results": ['
+    sed '$!s/$/,/' "$lines"
+    echo ']}'
+} > "$out"
+rm -f "$lines"
+echo "==> wrote $out" >&2
+
+if [ $update -eq 1 ]; then
+    cp "$out" "$baseline"
+    echo "==> baseline updated: $baseline" >&2
+elif [ -f "$baseline" ]; then
+    strict_arg=()
+    [ $strict -eq 0 ] || strict_arg=(--strict)
+    bash bench/compare.sh "${strict_arg[@]}" "$baseline" "$out" || failed=1
+fi
+exit $failed
