@@ -84,7 +84,7 @@ Test(cmdline, every_fault_name_selects_its_fault)
     }
 }
 
-Test(cmdline, fault_name_of_out_of_range_value_is_placeholder)
+Test(cmdline, fault_name_of_out_of_range_value_is_question_mark)
 {
     cr_assert_str_eq(cmdline_fault_name((enum cmdline_fault)99), "?", "expected \"?\"");
 }

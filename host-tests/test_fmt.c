@@ -165,7 +165,7 @@ Test(fmt, null_pointer_prints_0x0)
     cr_assert_str_eq(got, "0x0", "expected \"0x0\", got \"%s\"", got);
 }
 
-Test(fmt, null_string_prints_placeholder)
+Test(fmt, null_string_prints_paren_null)
 {
     char got[BUF];
     const char *nul = NULL;

@@ -53,7 +53,7 @@ static const char *const exception_names[32] = {
     "#SX security",            "reserved",
 };
 
-/* Points gate v at its stub, on interrupt stack ist (0: current stack). */
+/* Points gate v at its entry point, on interrupt stack ist (0: current stack). */
 static void set_gate(unsigned v, unsigned ist)
 {
     uint64_t addr = x86_isr_table[v];

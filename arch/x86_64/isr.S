@@ -1,15 +1,15 @@
-/* Interrupt entry: one 16-byte stub per vector pushes a uniform frame
+/* Interrupt entry: one 16-byte entry per vector pushes a uniform frame
  * (error code or 0, then the vector), and isr_common saves the general
  * registers and calls x86_isr_dispatch(struct x86_frame *). */
 #include "x86.h"
 
     .altmacro
 
-/* One entry stub. Vectors 8, 10-14, 17, 21, 29 and 30 get an error code
- * from the CPU; every other stub pushes 0 in its place. */
-    .macro ISR_STUB v
+/* One entry point. Vectors 8, 10-14, 17, 21, 29 and 30 get an error code
+ * from the CPU; every other entry pushes 0 in its place. */
+    .macro ISR_ENTRY v
     .balign 16
-isr_stub_\v:
+isr_entry_\v:
     .if (\v == 8) || ((\v >= 10) && (\v <= 14)) || (\v == 17) || (\v == 21) || (\v == 29) || (\v == 30)
     .else
     pushq $0
@@ -19,17 +19,17 @@ isr_stub_\v:
     .endm
 
     .macro ISR_TABLE_ENTRY v
-    .quad isr_stub_\v
+    .quad isr_entry_\v
     .endm
 
     .text
     .set vec, 0
     .rept 256
-    ISR_STUB %vec
+    ISR_ENTRY %vec
     .set vec, vec + 1
     .endr
 
-/* x86_isr_table[v] is the entry stub of vector v, for the IDT. */
+/* x86_isr_table[v] is the entry point of vector v, for the IDT. */
     .section .rodata
     .balign 8
     .globl x86_isr_table
