@@ -51,11 +51,13 @@ coverage: deps
 	@echo "==> coverage build (host-cov) and tests"
 	@cmake --preset host-cov --log-level=WARNING && cmake --build --preset host-cov -j$(JOBS)
 	@find build/host-cov -name '*.gcda' -delete
-	@ctest --preset host-cov -j$(JOBS) >/dev/null || true
-	@mkdir -p build/coverage
-	@gcovr -r . build/host-cov --filter 'core/' --filter 'hal/host/' \
-	    --html-details build/coverage/index.html --txt build/coverage/summary.txt --print-summary
-	@echo "==> coverage report: build/coverage/index.html"
+	@# The report is written even when a test fails; the target still fails then.
+	@ctest --preset host-cov -j$(JOBS) >build/host-cov/ctest.log 2>&1; rc=$$?; \
+	    mkdir -p build/coverage && \
+	    gcovr -r . build/host-cov --filter 'core/' --filter 'hal/host/' \
+	        --html-details build/coverage/index.html --txt build/coverage/summary.txt --print-summary && \
+	    echo "==> coverage report: build/coverage/index.html" && \
+	    if [ $$rc -ne 0 ]; then tail -n 30 build/host-cov/ctest.log; echo "==> tests failed"; exit 1; fi
 
 docs: deps
 	@echo "==> Doxygen (warnings are errors) -> build/docs/html"

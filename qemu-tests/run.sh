@@ -69,5 +69,35 @@ fault_case gp 'EXCEPTION vector=13 '
 fault_case pf 'EXCEPTION vector=14 ' 'CR2=0x00000000dead0000'
 fault_case guard 'EXCEPTION vector=8 ' 'boot stack guard page hit'
 
+# make debug: QEMU waits on the gdb stub, scripts/gdbinit loads the symbols
+# and must stop at main64 in the higher half.
+gdb_case() {
+    local name=gdb_stub_stops_at_main64
+    if [ -n "$filter" ] && [[ $name != *"$filter"* ]]; then return; fi
+    if ! command -v gdb >/dev/null 2>&1; then
+        echo "FAIL $name: gdb is not installed"; fail=$((fail + 1)); return
+    fi
+    local out=$logs/$name.gdb
+    setsid "$here/scripts/qemu-run.sh" --kernel "$kernel" --gdb >"$logs/$name.log" 2>&1 </dev/null &
+    local qpid=$! try
+    # QEMU may not listen yet when gdb first tries; a refused attach leaves
+    # QEMU untouched, so try again briefly.
+    for try in 1 2 3 4 5; do
+        (cd "$here" && timeout 60 gdb -q -batch -x scripts/gdbinit -ex 'info symbol $pc' -ex kill) >"$out" 2>&1
+        grep -q 'Connection refused' "$out" || break
+        sleep 1
+    done
+    # The paused QEMU has no timeout of its own; never leave it behind.
+    for try in 1 2 3 4 5; do kill -0 $qpid 2>/dev/null || break; sleep 1; done
+    kill -- -$qpid 2>/dev/null; wait $qpid 2>/dev/null
+    if grep -qE '^Breakpoint 1, main64 ' "$out" && grep -q 'main64 in section .text' "$out"; then
+        echo "PASS $name"; pass=$((pass + 1))
+    else
+        echo "FAIL $name: gdb did not stop at main64 (log: $out)"; fail=$((fail + 1))
+        tail -n 15 "$out" | sed 's/^/    | /'
+    fi
+}
+gdb_case
+
 echo "qemu-tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

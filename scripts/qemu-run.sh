@@ -51,7 +51,7 @@ if [ $uefi -eq 1 ]; then
     [ -n "$ovmf" ] || { echo "qemu-run: OVMF not found (install ovmf)" >&2; exit 2; }
 fi
 
-base=(qemu-system-x86_64 -machine q35 -m 256M -no-reboot -display none
+base=(qemu-system-x86_64 -machine q35 -m 256M -no-reboot -display none -nic none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 if [ -n "$kernel" ]; then
     boot=(-kernel "$kernel")
