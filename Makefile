@@ -1,6 +1,7 @@
 # Thin front end over the CMake presets (CMakePresets.json) and scripts/.
 # `make run` and `make test` are the two commands the README promises.
 SHELL := /bin/bash
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 KERNEL := build/kernel/arch/x86_64/feuerbird.elf
 ISO := build/feuerbird.iso
@@ -17,11 +18,11 @@ deps:
 
 host: deps
 	@echo "==> building host configuration (core + host HAL + tests)"
-	@cmake --preset host --log-level=WARNING && cmake --build --preset host -j$(JOBS)
+	@cmake --preset host --log-level=WARNING >/dev/null && cmake --build --preset host -j$(JOBS)
 
 kernel: deps
 	@echo "==> building kernel configuration (freestanding x86_64)"
-	@cmake --preset kernel --log-level=WARNING && cmake --build --preset kernel -j$(JOBS)
+	@cmake --preset kernel --log-level=WARNING >/dev/null && cmake --build --preset kernel -j$(JOBS)
 	@echo "==> kernel: $(KERNEL) ($$(stat -c %s $(KERNEL)) bytes)"
 
 iso: kernel
@@ -43,13 +44,13 @@ debug: kernel
 sanitize: deps
 	@for p in host-asan host-tsan; do \
 	    echo "==> $$p: build and test"; \
-	    cmake --preset $$p --log-level=WARNING && cmake --build --preset $$p -j$(JOBS) && \
+	    cmake --preset $$p --log-level=WARNING >/dev/null && cmake --build --preset $$p -j$(JOBS) && \
 	    ctest --preset $$p -j$(JOBS) || exit 1; \
 	done
 
 coverage: deps
 	@echo "==> coverage build (host-cov) and tests"
-	@cmake --preset host-cov --log-level=WARNING && cmake --build --preset host-cov -j$(JOBS)
+	@cmake --preset host-cov --log-level=WARNING >/dev/null && cmake --build --preset host-cov -j$(JOBS)
 	@find build/host-cov -name '*.gcda' -delete
 	@# The report is written even when a test fails; the target still fails then.
 	@ctest --preset host-cov -j$(JOBS) >build/host-cov/ctest.log 2>&1; rc=$$?; \
@@ -71,7 +72,7 @@ fuzz-smoke: deps
 
 bench: deps iso
 	@echo "==> host-release build for benchmarks"
-	@cmake --preset host-release --log-level=WARNING && cmake --build --preset host-release -j$(JOBS)
+	@cmake --preset host-release --log-level=WARNING >/dev/null && cmake --build --preset host-release -j$(JOBS)
 	@bash bench/run.sh
 
 clean:
