@@ -56,6 +56,11 @@ run_case iso_bios_boots_to_boot_ok 0 120 "$ok" 'booted by GRUB.*via Multiboot2' 
 run_case iso_uefi_boots_to_boot_ok 0 240 "$ok" 'booted by GRUB.*via Multiboot2' -- \
     --iso "$test_iso" --uefi
 
+# A CPU without long mode is told so by the 32-bit entry, which fails the
+# run instead of triple-faulting.
+run_case cpu_without_long_mode_is_refused 1 60 'CPU lacks long mode' -- \
+    --kernel "$kernel" --append "autoexit" --cpu qemu32
+
 # fault=NAME must dump the right vector with RIP and CR2 and fail the run.
 fault_case() {
     local f=$1; shift

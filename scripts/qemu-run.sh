@@ -6,23 +6,26 @@
 #
 # usage: qemu-run.sh (--kernel ELF [--append CMDLINE] | --iso ISO) [--uefi]
 #                    [--log FILE] [--timeout SEC] [--accel auto|kvm|tcg]
-#                    [--initrd FILE] [--interactive] [--gdb]
-# exit:  0 kernel reported success (QEMU status 33)
+#                    [--initrd FILE] [--cpu MODEL] [--interactive] [--gdb]
+# exit:  0 kernel reported success (QEMU status 33), or the user quit an
+#          interactive run
 #        1 kernel reported failure (QEMU status 35)
-#        124 timeout, 2 usage or QEMU error
+#        124 timeout; 2 usage or QEMU error, or QEMU ended without a verdict
+#          (a triple fault resets the machine, and -no-reboot exits)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 kernel="" iso="" append="" initrd="" uefi=0 log="" timeout_s=60 accel=auto
-interactive=0 gdb=0
+interactive=0 gdb=0 cpu=""
 
-usage() { sed -n '7,15p' "$0" >&2; exit 2; }
+usage() { sed -n '7,14p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --kernel) kernel=${2:?}; shift 2 ;;
         --iso) iso=${2:?}; shift 2 ;;
         --append) append=${2-}; shift 2 ;;
         --initrd) initrd=${2:?}; shift 2 ;;
+        --cpu) cpu=${2:?}; shift 2 ;;
         --uefi) uefi=1; shift ;;
         --log) log=${2:?}; shift 2 ;;
         --timeout) timeout_s=${2:?}; shift 2 ;;
@@ -80,10 +83,10 @@ kvm_works() {
     echo no > "$cache"; return 1
 }
 case "$accel" in
-    kvm) acc=(-accel kvm -cpu host); accel_name=kvm ;;
-    tcg) acc=(-accel tcg -cpu max); accel_name=tcg ;;
-    auto) if kvm_works; then acc=(-accel kvm -cpu host); accel_name=kvm
-          else acc=(-accel tcg -cpu max); accel_name=tcg; fi ;;
+    kvm) acc=(-accel kvm -cpu "${cpu:-host}"); accel_name=kvm ;;
+    tcg) acc=(-accel tcg -cpu "${cpu:-max}"); accel_name=tcg ;;
+    auto) if kvm_works; then acc=(-accel kvm -cpu "${cpu:-host}"); accel_name=kvm
+          else acc=(-accel tcg -cpu "${cpu:-max}"); accel_name=tcg; fi ;;
     *) echo "qemu-run: --accel must be auto, kvm or tcg" >&2; exit 2 ;;
 esac
 
@@ -114,7 +117,11 @@ case $status in
     33) verdict=success; rc=0 ;;
     35) verdict=failure; rc=1 ;;
     124|137) verdict="timeout after ${timeout_s}s"; rc=124 ;;
-    0) verdict="quit by the user"; rc=0 ;;
+    # Without a verdict QEMU exits 0 on its own only after a reset, which
+    # -no-reboot turns into an exit: a triple fault. Only a person quitting
+    # an interactive run makes that a normal end.
+    0) if [ $interactive -eq 1 ]; then verdict="quit by the user"; rc=0
+       else verdict="no verdict: QEMU exited on its own (triple fault or reset)"; rc=2; fi ;;
     *) verdict="qemu error"; rc=2 ;;
 esac
 echo "[qemu] $accel_name: kernel verdict: $verdict (status $status)" >&2
