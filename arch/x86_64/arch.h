@@ -10,6 +10,7 @@
 
 #include "bootinfo.h"
 #include "cmdline.h"
+#include "hal/aspace.h"
 
 /* Registers saved by isr.S, lowest address first. */
 struct x86_frame {
@@ -52,6 +53,8 @@ void x86_isr_dispatch(struct x86_frame *f);
 /* paging.c: the kernel's own page tables and the direct map. */
 void x86_paging_init(const struct boot_info *bi);
 uint64_t x86_kernel_pml4(void);
+/* A zeroed page-table frame from alloc (returned via free_fn if unusable). */
+int x86_zeroed_table_frame(hal_frame_alloc_fn alloc, hal_frame_free_fn free_fn, uint64_t *pa);
 typedef int (*x86_table_alloc_fn)(uint64_t *pa);
 uint64_t *x86_pte_walk(uint64_t pml4_pa, uintptr_t va, uint64_t table_flags,
                        x86_table_alloc_fn alloc, int *err);

@@ -91,17 +91,9 @@ void hal_aspace_destroy(hal_aspace_t *as)
 /* Allocates a user page-table frame from the registered source, zeroed. */
 static int alloc_user_table(uint64_t *pa)
 {
-    void *p;
-
-    if (frame_alloc_fn == NULL || frame_alloc_fn(pa) != FB_OK)
+    if (frame_alloc_fn == NULL)
         return FB_ENOMEM;
-    p = hal_phys_to_virt(*pa);
-    if (p == NULL) {
-        frame_free_fn(*pa);
-        return FB_ENOMEM;
-    }
-    kmemset(p, 0, HAL_PAGE_SIZE);
-    return FB_OK;
+    return x86_zeroed_table_frame(frame_alloc_fn, frame_free_fn, pa);
 }
 
 /* The level-0 entry for va in as; missing tables are created only when

@@ -39,21 +39,28 @@ uint64_t x86_kernel_pml4(void)
     return kernel_pml4_pa;
 }
 
-/* Allocates a frame for a page table and zeroes it through the direct
- * map. FB_ENOMEM when no frame is free or the frame is not reachable. */
-static int alloc_table_frame(uint64_t *pa)
+/* Takes a frame from alloc for a page table and zeroes it through the
+ * direct map. FB_ENOMEM when no frame is free or the frame is not
+ * reachable (it then goes back through free_fn). */
+int x86_zeroed_table_frame(hal_frame_alloc_fn alloc, hal_frame_free_fn free_fn, uint64_t *pa)
 {
     void *p;
 
-    if (bootmem_frame_alloc(pa) != FB_OK)
+    if (alloc(pa) != FB_OK)
         return FB_ENOMEM;
     p = hal_phys_to_virt(*pa);
     if (p == NULL) {
-        bootmem_frame_free(*pa);
+        free_fn(*pa);
         return FB_ENOMEM;
     }
     kmemset(p, 0, HAL_PAGE_SIZE);
     return FB_OK;
+}
+
+/* A frame for one of the kernel's own page tables, from the boot pool. */
+static int alloc_table_frame(uint64_t *pa)
+{
+    return x86_zeroed_table_frame(bootmem_frame_alloc, bootmem_frame_free, pa);
 }
 
 /* Index of va in the table of the given level (3 = PML4 .. 0 = PT). */
