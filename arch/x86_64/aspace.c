@@ -135,21 +135,30 @@ int hal_aspace_map(hal_aspace_t *as, uintptr_t va, uint64_t pa, uint32_t flags)
     return FB_OK;
 }
 
+/* The present level-0 entry mapping user address va in as, or NULL when
+ * va is outside the user range or not mapped. Creates no tables. */
+static uint64_t *present_pte(hal_aspace_t *as, uintptr_t va)
+{
+    int err = FB_OK;
+    uint64_t *pte;
+
+    if (!user_va(va))
+        return NULL;
+    pte = user_pte(as, va, false, &err);
+    return pte != NULL && (*pte & PTE_P) != 0 ? pte : NULL;
+}
+
 /* Clears one mapping; the TLB entry goes too when as is live. Page
  * tables stay until hal_aspace_destroy. */
 int hal_aspace_unmap(hal_aspace_t *as, uintptr_t va)
 {
-    int err = FB_OK;
     uint64_t *pte;
 
     if (as == NULL)
         return FB_EINVAL;
     if (va & (HAL_PAGE_SIZE - 1))
         return FB_EALIGN;
-    if (!user_va(va))
-        return FB_ENOENT;
-    pte = user_pte(as, va, false, &err);
-    if (pte == NULL || (*pte & PTE_P) == 0)
+    if ((pte = present_pte(as, va)) == NULL)
         return FB_ENOENT;
     *pte = 0;
     if (as == current_as)
@@ -161,16 +170,12 @@ int hal_aspace_unmap(hal_aspace_t *as, uintptr_t va)
  * *flags the page's HAL_MAP_* rights. */
 int hal_aspace_query(hal_aspace_t *as, uintptr_t va, uint64_t *pa, uint32_t *flags)
 {
-    int err = FB_OK;
     uint64_t *pte;
     uint64_t e;
 
     if (as == NULL)
         return FB_EINVAL;
-    if (!user_va(va))
-        return FB_ENOENT;
-    pte = user_pte(as, va, false, &err);
-    if (pte == NULL || (*pte & PTE_P) == 0)
+    if ((pte = present_pte(as, va)) == NULL)
         return FB_ENOENT;
     e = *pte;
     if (pa != NULL)
