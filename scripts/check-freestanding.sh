@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Fails when a core/ source includes a system header other than the
-# freestanding ones DESIGN.md allows. Quoted includes must resolve inside
-# core/ or hal/include, never to a host header.
+# freestanding ones DESIGN.md allows, or a BearSSL header outside
+# core/crypto/ (the one place that wraps BearSSL). Quoted includes must
+# resolve inside core/ or hal/include, never to a host header.
 set -euo pipefail
 core=${1:?usage: check-freestanding.sh CORE_DIR}
+core=${core%/}
 root=$(cd "$core/.." && pwd)
 allowed='^(stdint|stddef|stdbool|stdatomic|stdarg|limits)\.h$'
+bearssl='^bearssl[a-z0-9_]*\.h$'
 bad=0
 nfiles=0
 while IFS= read -r -d '' f; do
@@ -14,7 +17,12 @@ while IFS= read -r -d '' f; do
     while IFS=: read -r line text; do
         hdr=$(sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]+)[>"].*/\1/' <<<"$text")
         if [[ $text =~ \#[[:space:]]*include[[:space:]]*\< ]]; then
-            if ! [[ $hdr =~ $allowed ]]; then
+            if [[ $hdr =~ $bearssl ]]; then
+                if [[ $f != "$core"/crypto/* ]]; then
+                    echo "$f:$line: <$hdr> is allowed in core/crypto/ only"
+                    bad=1
+                fi
+            elif ! [[ $hdr =~ $allowed ]]; then
                 echo "$f:$line: system header <$hdr> is not allowed in core/"
                 bad=1
             fi
