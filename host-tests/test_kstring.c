@@ -137,6 +137,12 @@ Test(kerr, strerror_names_every_code)
         { FB_ETRUNC, "FB_ETRUNC" }, { FB_EEXIST, "FB_EEXIST" }, { FB_EBUSY, "FB_EBUSY" },
         { FB_EPERM, "FB_EPERM" }, { FB_ENOTSUP, "FB_ENOTSUP" }, { FB_EALIGN, "FB_EALIGN" },
         { FB_EAGAIN, "FB_EAGAIN" },
+        { FB_EBADCAP, "FB_EBADCAP" },
+        { FB_ESTALE, "FB_ESTALE" },
+        { FB_EREVOKED, "FB_EREVOKED" },
+        { FB_EDEPTH, "FB_EDEPTH" },
+        { FB_ENOSPC, "FB_ENOSPC" },
+        { FB_EAUTH, "FB_EAUTH" },
     };
 
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

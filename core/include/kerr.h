@@ -18,6 +18,12 @@ typedef enum fb_err {
     FB_ENOTSUP  = -10, /**< the hardware or build lacks this feature */
     FB_EALIGN   = -11, /**< an address or size is not suitably aligned */
     FB_EAGAIN   = -12, /**< temporarily unavailable; retry may succeed */
+    FB_EBADCAP  = -13, /**< the handle was never issued by this table */
+    FB_ESTALE   = -14, /**< the handle's capability was deleted */
+    FB_EREVOKED = -15, /**< the capability or one of its ancestors was revoked */
+    FB_EDEPTH   = -16, /**< a derivation would pass the depth bound */
+    FB_ENOSPC   = -17, /**< a fixed-capacity table is full */
+    FB_EAUTH    = -18, /**< an authentication tag does not match */
 } fb_err_t;
 
 /** Returns a short constant name for @p err ("FB_EINVAL"); never NULL. */

@@ -19,6 +19,12 @@ const char *fb_strerror(int err)
     case FB_ENOTSUP: return "FB_ENOTSUP";
     case FB_EALIGN:  return "FB_EALIGN";
     case FB_EAGAIN:  return "FB_EAGAIN";
+    case FB_EBADCAP: return "FB_EBADCAP";
+    case FB_ESTALE:  return "FB_ESTALE";
+    case FB_EREVOKED: return "FB_EREVOKED";
+    case FB_EDEPTH:  return "FB_EDEPTH";
+    case FB_ENOSPC:  return "FB_ENOSPC";
+    case FB_EAUTH:   return "FB_EAUTH";
     default:         return "FB_E?";
     }
 }
