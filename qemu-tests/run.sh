@@ -48,6 +48,18 @@ run_case pvh_passes_cmdline_and_counts_ticks 0 60 "cmdline.*autoexit ticks=25" '
     --kernel "$kernel" --append "autoexit ticks=25"
 run_case pvh_warns_on_unknown_option 0 60 "unknown option 'frobnicate'" "$ok" -- \
     --kernel "$kernel" --append "autoexit frobnicate=1"
+# The kernel's own BearSSL build must reproduce RFC 4231's HMAC-SHA256
+# tags at boot, and the kernel build of core/cap must derive, verify,
+# revoke and round-trip a token; loglevel=2 makes the self-check name each
+# check it passed.
+run_case pvh_selftest_hmac_and_capabilities 0 60 'selftest: HMAC-SHA256 RFC 4231 ok' \
+    'selftest: capabilities ok \(verify [0-9]+ cycles at depth 1, [0-9]+ at depth 8\)' 'selftest ok' "$ok" -- \
+    --kernel "$kernel" --append "autoexit loglevel=2"
+# Without RDSEED/RDRAND there is no token key: tokens are refused, the
+# rest of the capability checks and the boot still pass.
+run_case pvh_without_entropy_disables_tokens_only 0 60 'no token key \(FB_ENOTSUP\)' \
+    'selftest: capabilities ok' "$ok" -- \
+    --kernel "$kernel" --append "autoexit loglevel=2" --cpu qemu64
 echo "feuerbird test module" > "$logs/module.bin"
 run_case pvh_lists_boot_module 0 60 'module 0: \[0x[0-9a-f]{16}-0x[0-9a-f]{16}\)' "$ok" -- \
     --kernel "$kernel" --append "autoexit" --initrd "$logs/module.bin"
@@ -103,6 +115,29 @@ gdb_case() {
     fi
 }
 gdb_case
+
+# The capability API is part of the kernel image, not only of the host
+# library: every public function must be a defined text symbol.
+symbols_case() {
+    local name=kernel_image_has_capability_api missing="" f
+    if [ -n "$filter" ] && [[ $name != *"$filter"* ]]; then return; fi
+    local syms
+    syms=$(nm --defined-only "$kernel" | awk '$2 == "T" { print $3 }')
+    for f in cap_table_init cap_table_reset cap_table_alloc cap_table_release cap_table_check \
+             cap_table_bytes cap_create cap_verify cap_lookup cap_derive cap_grant cap_revoke \
+             cap_delete cap_token_init cap_token_set_key cap_token_mint cap_token_verify \
+             lattice_leq lattice_join lattice_meet lattice_top lattice_bottom lattice_dominates \
+             lattice_make lattice_valid lattice_equal rights_valid rights_leq rights_join \
+             rights_meet rights_top rights_bottom br_hmac_init br_hmac_out fb_hmac_sha256_keyed; do
+        grep -qx "$f" <<<"$syms" || missing+=" $f"
+    done
+    if [ -z "$missing" ]; then
+        echo "PASS $name"; pass=$((pass + 1))
+    else
+        echo "FAIL $name: not in the kernel image:$missing"; fail=$((fail + 1))
+    fi
+}
+symbols_case
 
 echo "qemu-tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -6,6 +6,7 @@
 
 #include "arch.h"
 #include "bootinfo.h"
+#include "cap.h"
 #include "cmdline.h"
 #include "fmt.h"
 #include "hal/hal.h"
@@ -57,6 +58,17 @@ static void start_time(void)
 }
 
 /* Waits for opts.ticks timer interrupts, then leaves QEMU with success. */
+/* Draws the per-boot key that tags capability tokens. Without RDSEED or
+ * RDRAND there is no key and tokens are refused (FB_EAGAIN); everything
+ * else about capabilities works. */
+static void start_caps(void)
+{
+    int err = cap_token_init();
+
+    if (err != FB_OK && opts.loglevel >= 1)
+        kprintf("FeuerBird: no token key (%s): capability tokens disabled\n", fb_strerror(err));
+}
+
 _Noreturn static void autoexit(void)
 {
     uint64_t start = hal_timer_ticks();
@@ -84,6 +96,7 @@ _Noreturn void main64(uint32_t magic, uint32_t info_phys)
     if (opts.loglevel >= 2)
         kprintf("FeuerBird: page tables live, %lu frames free\n", bootmem_free_frames());
     start_time();
+    start_caps();
     x86_selftest(opts.loglevel);
 
     cycles = rdtsc() - x86_boot_entry_tsc;
