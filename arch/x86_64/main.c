@@ -57,7 +57,6 @@ static void start_time(void)
     __asm__ volatile("sti");
 }
 
-/* Waits for opts.ticks timer interrupts, then leaves QEMU with success. */
 /* Draws the per-boot key that tags capability tokens. Without RDSEED or
  * RDRAND there is no key and tokens are refused (FB_EAGAIN); everything
  * else about capabilities works. */
@@ -69,6 +68,7 @@ static void start_caps(void)
         kprintf("FeuerBird: no token key (%s): capability tokens disabled\n", fb_strerror(err));
 }
 
+/* Waits for opts.ticks timer interrupts, then leaves QEMU with success. */
 _Noreturn static void autoexit(void)
 {
     uint64_t start = hal_timer_ticks();

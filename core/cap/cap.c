@@ -49,8 +49,9 @@ static bool read_slot(const struct cap_slot *slot, uint32_t gen, struct cap_snap
 /* Follows the parent links upwards. Each ancestor's stamp must still be
  * exactly what its child recorded: same generation (not deleted), same
  * epoch (not revoked), live. Links only ever break (stamps move
- * forward), so a chain found whole was whole at the moment its first
- * link was checked: that is where a successful verify takes effect. One
+ * forward), so a chain found whole was whole at every earlier moment
+ * since it was made, in particular when the capability's own stamp was
+ * read the second time: that is where a successful verify takes effect. One
  * dependent load per level (the parent pointer); the stamps of the
  * levels can be fetched in parallel. */
 static int walk_ancestors(const struct cap_snap *s)
@@ -80,7 +81,9 @@ int cap_snapshot(const struct cap_table *t, cap_handle_t h, struct cap_snap *s)
 {
     uint32_t index = cap_handle_index(h), gen = cap_handle_gen(h);
 
-    if (t == NULL || index >= t->capacity || gen == 0)
+    if (t == NULL)
+        return FB_EINVAL;
+    if (index >= t->capacity || gen == 0)
         return FB_EBADCAP;
     const struct cap_slot *slot = &t->slots[index];
     if (!read_slot(slot, gen, s))
@@ -95,9 +98,9 @@ int cap_verify(const struct cap_table *t, cap_handle_t h, cap_rights_t need)
     uint32_t index = cap_handle_index(h), gen = cap_handle_gen(h);
     struct cap_snap s;
 
-    if (!rights_valid(need))
+    if (t == NULL || !rights_valid(need))
         return FB_EINVAL;
-    if (t == NULL || index >= t->capacity || gen == 0)
+    if (index >= t->capacity || gen == 0)
         return FB_EBADCAP;
     const struct cap_slot *slot = &t->slots[index];
     /* acquire: pairs with publish's release store of the stamp. */
@@ -196,7 +199,8 @@ static int derive_into(struct cap_table *from, cap_handle_t h, struct cap_table 
     uint32_t index;
     int err;
 
-    if (to == NULL || out == NULL || !rights_valid(rights) || !lattice_valid(label))
+    if (from == NULL || to == NULL || out == NULL || !rights_valid(rights) ||
+        !lattice_valid(label))
         return FB_EINVAL;
     if ((err = cap_snapshot(from, h, &p)) != FB_OK)
         return err;
@@ -229,6 +233,8 @@ int cap_derive(struct cap_table *t, cap_handle_t parent, cap_rights_t rights, fb
 int cap_grant(struct cap_table *from, cap_handle_t h, struct cap_table *to, cap_rights_t rights,
               fb_label_t label, cap_handle_t *out)
 {
+    if (from == to)
+        return FB_EINVAL;
     return derive_into(from, h, to, CAP_R_GRANT, rights, label, out);
 }
 
@@ -259,7 +265,9 @@ int cap_delete(struct cap_table *t, cap_handle_t h)
 {
     uint32_t index = cap_handle_index(h), gen = cap_handle_gen(h);
 
-    if (t == NULL || index >= t->capacity || gen == 0)
+    if (t == NULL)
+        return FB_EINVAL;
+    if (index >= t->capacity || gen == 0)
         return FB_EBADCAP;
     _Atomic uint64_t *stamp = &t->slots[index].stamp;
     for (;;) {

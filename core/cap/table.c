@@ -138,6 +138,8 @@ void cap_table_reset(struct cap_table *t)
 {
     uint32_t first = CAP_NIL;
 
+    if (t == NULL)
+        return;
     for (uint32_t i = t->capacity; i-- > 0;) {
         struct cap_slot *s = &t->slots[i];
         uint64_t st = atomic_load_explicit(&s->stamp, memory_order_relaxed);
@@ -150,6 +152,9 @@ void cap_table_reset(struct cap_table *t)
             atomic_store(&s->stamp, st);
         }
         if (stamp_state(st) == SLOT_FREE) {
+            /* relaxed: a walker reading this word as parent_stamp after
+             * the seq_cst stamp store above fails its re-check; and a
+             * link value (below 2^32) never equals a live stamp. */
             atomic_store_explicit(&s->next_free, first, memory_order_relaxed);
             first = i;
         }
@@ -164,6 +169,8 @@ int cap_table_alloc(struct cap_table *t, uint32_t *index)
 {
     uint32_t i;
 
+    if (t == NULL || index == NULL)
+        return FB_EINVAL;
     sweep_some(t);
     for (int pass = 0; pass < 2; pass++) {
         if (freelist_pop(t, &i)) {
@@ -184,7 +191,7 @@ int cap_table_alloc(struct cap_table *t, uint32_t *index)
 
 int cap_table_release(struct cap_table *t, uint32_t index)
 {
-    if (index >= t->capacity)
+    if (t == NULL || index >= t->capacity)
         return FB_EINVAL;
     uint64_t st = atomic_load_explicit(&t->slots[index].stamp, memory_order_relaxed);
     if (stamp_state(st) != SLOT_RESERVED)
@@ -226,6 +233,8 @@ int cap_table_check(const struct cap_table *t, struct cap_table_stats *stats,
     struct cap_table_stats st = { 0 };
     uint32_t bad = CAP_NIL, listed = 0;
 
+    if (t == NULL)
+        return FB_EINVAL;
     for (uint32_t i = 0; i < t->capacity && bad == CAP_NIL; i++) {
         uint64_t stamp = atomic_load_explicit(&t->slots[i].stamp, memory_order_acquire);
         struct cap_snap s;

@@ -86,7 +86,8 @@ static void encode_body(uint8_t *b, uint32_t table_id, cap_handle_t h, const str
     b[40] = meta_level(s->meta);
     b[41] = meta_depth(s->meta);
     put16(b + 42, 0);
-    put64(b + 44, s->created_ns);
+    put32(b + 44, stamp_epoch(s->stamp));
+    put64(b + 48, s->created_ns);
 }
 
 int cap_token_mint(const struct cap_table *t, cap_handle_t h, uint8_t out[CAP_TOKEN_LEN])
@@ -131,6 +132,10 @@ int cap_token_verify(const struct cap_table *t, const void *token, size_t len,
     h = handle_make(get32(b + 16), get32(b + 12));
     if ((err = cap_snapshot(t, h, &s)) != FB_OK)
         return err;
+    /* Revoking a capability withdraws its tokens as well as its
+     * descendants: the token names the epoch it was minted under. */
+    if (get32(b + 44) != stamp_epoch(s.stamp))
+        return FB_EREVOKED;
     /* A genuine tag over fields the live capability no longer has cannot
      * happen while generations are unique; refuse rather than trust it. */
     encode_body(again, t->id, h, &s);

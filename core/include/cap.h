@@ -103,7 +103,9 @@ struct cap_slot {
 
 /** A capability table (one per environment). Its memory must stay valid
  *  while any table holds a capability derived from one of its entries:
- *  the kernel recycles tables with cap_table_reset, it never frees them. */
+ *  the kernel recycles tables with cap_table_reset, it never frees them.
+ *  Ids come from a 32-bit counter: unique for the first 2^32 tables of a
+ *  boot. */
 struct cap_table {
     struct cap_slot *slots;       /**< @ref capacity slots, caller's memory */
     uint32_t capacity;            /**< number of slots */
@@ -144,7 +146,10 @@ size_t cap_table_bytes(uint32_t capacity);
 /**
  * Makes an empty table over @p slots (@p capacity entries, 64-byte
  * aligned, contents ignored). No capability above @p clearance may live
- * in it. Errors: FB_EINVAL (NULL, capacity 0 or above CAP_TABLE_MAX,
+ * in it. Generations restart at 1, so this is for fresh memory only:
+ * memory of a table that capabilities elsewhere were derived from must
+ * be recycled with cap_table_reset, or old children could match a new
+ * occupant. Errors: FB_EINVAL (NULL, capacity 0 or above CAP_TABLE_MAX,
  * misaligned slots, invalid label).
  */
 int cap_table_init(struct cap_table *t, struct cap_slot *slots, uint32_t capacity,
@@ -155,7 +160,8 @@ int cap_table_init(struct cap_table *t, struct cap_slot *slots, uint32_t capacit
  * in any table, stops verifying) and returns all slots to the free list.
  * Generations keep counting, so no old handle becomes valid again.
  * O(capacity). No other operation on @p t may run at the same time;
- * operations on other tables may.
+ * operations on other tables may. Slots whose generations ran out stay
+ * retired. Does nothing when @p t is NULL.
  */
 void cap_table_reset(struct cap_table *t);
 
@@ -164,12 +170,13 @@ void cap_table_reset(struct cap_table *t);
  * reserved for the caller. When the list is empty, slots of revoked
  * capabilities are reclaimed first. Errors: FB_ENOSPC (table full).
  * Used by cap_create/derive/grant; a reservation not published must be
- * given back with cap_table_release.
+ * given back with cap_table_release. FB_EINVAL for NULL arguments.
  */
 int cap_table_alloc(struct cap_table *t, uint32_t *index);
 
 /** Gives back a slot reserved by cap_table_alloc and never published.
- *  Errors: FB_EINVAL (index out of range or slot not reserved). */
+ *  Errors: FB_EINVAL (NULL table, index out of range or slot not
+ *  reserved). */
 int cap_table_release(struct cap_table *t, uint32_t index);
 
 /**
@@ -179,7 +186,7 @@ int cap_table_release(struct cap_table *t, uint32_t index);
  * capability is well formed and attenuates its parent (rights a subset,
  * label dominating, depth one more). Fills @p stats when not NULL.
  * Errors: FB_EINVAL with the first broken slot's index in @p bad_index
- * (may be NULL).
+ * (may be NULL), or for a NULL table.
  */
 int cap_table_check(const struct cap_table *t, struct cap_table_stats *stats,
                     uint32_t *bad_index);
@@ -221,7 +228,8 @@ int cap_derive(struct cap_table *t, cap_handle_t parent, cap_rights_t rights, fb
  * Gives a derived child of @p h in table @p from to table @p to (another
  * environment). Needs CAP_R_GRANT on @p h; the same attenuation rules as
  * cap_derive, and the label must lie within @p to's clearance.
- * Errors: those of cap_derive.
+ * Errors: those of cap_derive; FB_EINVAL when @p to is @p from (a copy
+ * within one table is a derivation and needs CAP_R_DERIVE).
  */
 int cap_grant(struct cap_table *from, cap_handle_t h, struct cap_table *to, cap_rights_t rights,
               fb_label_t label, cap_handle_t *out);
@@ -234,7 +242,8 @@ int cap_grant(struct cap_table *from, cap_handle_t h, struct cap_table *to, cap_
  * tables' free lists lazily (each allocation sweeps a few slots; a
  * table that looks full sweeps all of them before saying so).
  * Errors: those of cap_verify, FB_ERANGE (the epoch counter is
- * exhausted after 2^30 revocations; delete and recreate the capability).
+ * exhausted after 2^30 - 1 revocations; delete and recreate the
+ * capability).
  */
 int cap_revoke(struct cap_table *t, cap_handle_t h);
 
@@ -245,34 +254,40 @@ int cap_revoke(struct cap_table *t, cap_handle_t h);
  */
 int cap_delete(struct cap_table *t, cap_handle_t h);
 
-/** Bytes of a token. */
-#define CAP_TOKEN_LEN 84
+/** Bytes of a token: a 56-byte body and its 32-byte tag. */
+#define CAP_TOKEN_LEN 88
 
 /**
  * Draws the per-boot token key (32 bytes) from hal_entropy.
- * Errors: those of hal_entropy (FB_EAGAIN without an entropy source).
+ * Call once at boot, before any token operation.
+ * Errors: those of hal_entropy (FB_ENOTSUP without an entropy source,
+ * FB_EAGAIN when it fails for now).
  */
 int cap_token_init(void);
 
 /** Sets the token key to @p len bytes at @p key (tests, fuzzing and
- *  reproducible benchmarks). Errors: FB_EINVAL (len under 16). */
+ *  reproducible benchmarks). Not safe while other threads mint or verify
+ *  tokens: set it first. Errors: FB_EINVAL (len under 16). */
 int cap_token_set_key(const void *key, size_t len);
 
 /**
  * Serializes @p h into @p out: the capability's table id, handle, type,
- * object, rights, label, depth and creation time, followed by an
- * HMAC-SHA256 tag over all of them. Needs CAP_R_GRANT.
+ * object, rights, label, depth, current epoch and creation time, followed
+ * by an HMAC-SHA256 tag over all of them. Needs CAP_R_GRANT. Like a
+ * descendant, a token dies when its capability is revoked (its epoch
+ * advances) or deleted.
  * Errors: those of cap_verify, FB_EAGAIN (no key yet), FB_EINVAL.
  */
 int cap_token_mint(const struct cap_table *t, cap_handle_t h, uint8_t out[CAP_TOKEN_LEN]);
 
 /**
  * Checks a token against table @p t: length, tag (constant-time
- * comparison), format, that @p t minted it, and that the capability it
- * names still verifies with the same fields. Fills @p out when not NULL.
- * Errors: FB_EINVAL (wrong length or format), FB_EAUTH (bad tag or
- * another table's token), those of cap_verify (revoked, deleted),
- * FB_EAGAIN (no key yet).
+ * comparison), format, that @p t minted it, that the capability it names
+ * still verifies with the same fields, and that it was not revoked since
+ * the token was minted. Fills @p out when not NULL.
+ * Errors: FB_EINVAL (wrong length or format, @p t NULL), FB_EAUTH (bad
+ * tag or another table's token), FB_EREVOKED (the capability or an
+ * ancestor revoked since), FB_ESTALE (deleted), FB_EAGAIN (no key yet).
  */
 int cap_token_verify(const struct cap_table *t, const void *token, size_t len,
                      struct cap_info *out);
