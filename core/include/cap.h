@@ -250,7 +250,7 @@ int cap_revoke(struct cap_table *t, cap_handle_t h);
 /**
  * Deletes @p h: its slot is freed at once and, with it, every
  * descendant stops verifying. A revoked (dead) capability may be deleted.
- * Errors: FB_EBADCAP, FB_ESTALE.
+ * Needs no right. Errors: FB_EINVAL (@p t NULL), FB_EBADCAP, FB_ESTALE.
  */
 int cap_delete(struct cap_table *t, cap_handle_t h);
 

@@ -39,6 +39,7 @@ bool fbcr_stdout_equals(const char *want);
 
 #define cr_assert(c, ...) \
     do { if (!(c)) fbcr_fail(__FILE__, __LINE__, #c, "" __VA_ARGS__); } while (0)
+#define cr_assert_not(c, ...) cr_assert(!(c), __VA_ARGS__)
 #define cr_assert_eq(a, b, ...)  cr_assert((a) == (b), __VA_ARGS__)
 #define cr_assert_neq(a, b, ...) cr_assert((a) != (b), __VA_ARGS__)
 #define cr_assert_lt(a, b, ...)  cr_assert((a) < (b), __VA_ARGS__)
