@@ -111,8 +111,11 @@ struct cap_table {
     uint32_t capacity;            /**< number of slots */
     uint32_t id;                  /**< unique per boot; bound into tokens */
     fb_label_t clearance;         /**< no capability above this label may live here */
-    _Atomic uint64_t free_head;   /**< tag 63..32, index 31..0 of the first free slot */
-    _Atomic uint32_t sweep_cursor; /**< next slot the incremental sweep examines */
+    /** tag 63..32, index 31..0 of the first free slot; on its own cache
+     *  line, away from the read-mostly fields above and the sweep below */
+    _Alignas(64) _Atomic uint64_t free_head;
+    /** next slot the incremental sweep examines */
+    _Alignas(64) _Atomic uint32_t sweep_cursor;
     _Atomic uint64_t reclaimed;   /**< slots of dead capabilities returned to the pool */
 };
 
