@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cap.h"
+#include "expect.h"
 #include "hal/timestamp.h"
 #include "kerr.h"
 #include "lattice.h"
@@ -29,14 +30,6 @@ static struct cap_table *t;
 static cap_handle_t root;
 #define ROOT_OBJECT 0x1000u
 #define ROOT_LABEL lattice_make(2, 0x3)
-
-/* Asserts that call returns want, naming both on failure. */
-#define expect(call, want)                                                            \
-    do {                                                                              \
-        int got_ = (call);                                                            \
-        cr_assert_eq(got_, (want), "expected %s from %s, got %s", fb_strerror(want), \
-                     #call, fb_strerror(got_));                                       \
-    } while (0)
 
 /* Asserts that a dead descendant fails: FB_EREVOKED while its slot still
  * holds it, FB_ESTALE once an allocation reclaimed the slot. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cap.h"
+#include "expect.h"
 #include "hmac.h"
 #include "kerr.h"
 #include "lattice.h"
@@ -54,13 +55,6 @@ static uint8_t tok[CAP_TOKEN_LEN];
 #define C_RIGHTS (CAP_R_READ | CAP_R_SEND | CAP_R_GRANT)
 #define C_LABEL lattice_make(4, 0x0f00000000000011ull)
 #define ROOT_OBJECT 0x0123456789abcdefull
-
-#define expect(call, want)                                                            \
-    do {                                                                              \
-        int got_ = (call);                                                            \
-        cr_assert_eq(got_, (want), "expected %s from %s, got %s", fb_strerror(want), \
-                     #call, fb_strerror(got_));                                       \
-    } while (0)
 
 static struct cap_table *new_table(uint32_t capacity)
 {
