@@ -86,7 +86,7 @@ system_uri() {
 mkdir -p "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial" "$dir/apt/etc" "$dir/download"
 apt_opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$dir/apt/etc"
           -o "Dir::State::Lists=$dir/apt/lists" -o "Dir::Cache=$dir/apt/cache"
-          -o Debug::NoLocking=1 -o Acquire::Languages=none)
+          -o Debug::NoLocking=1 -o Acquire::Languages=none -o Acquire::Retries=3)
 # apt drops root to _apt for downloads, which cannot write into a build
 # tree; as root, download as root instead of warning about it.
 if [ "$(id -u)" -eq 0 ]; then
