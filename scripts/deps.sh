@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(build-essential cmake qemu-system-x86 grub-pc-bin grub-efi-amd64-bin
           grub-common xorriso mtools ovmf libcriterion-dev libbearssl-dev gcovr
-          doxygen afl++ clang libclang-rt-dev lld gdb)
+          doxygen afl++ clang libclang-rt-dev lld gdb spin)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
