@@ -1,7 +1,8 @@
 /* A model of core/cap's revocation protocol, checked exhaustively by Spin.
  *
  * Slot 0 holds a root R, slot 1 its child C. Concurrently:
- *   - revoker:  cap_revoke(R), one CAS advancing R's epoch;
+ *   - revoker:  cap_revoke(R), one CAS advancing R's epoch (or, with
+ *               -DDELETE_ROOT, cap_delete(R), advancing its generation);
  *   - deriver:  cap_derive(C) into slot 2 (child D), recording C's stamp;
  *   - sweeper:  frees C's slot once C is dead and reuses it for a new
  *               child of R (the handle of C must not see the new occupant);
@@ -90,10 +91,16 @@ inline verify(slot, gen, ok) {
     fi
 }
 
+/* cap_revoke(R): R's epoch advances. With -DDELETE_ROOT, cap_delete(R)
+ * instead: R's generation advances and its slot is free. */
 proctype revoker() {
     byte s;
     s = stamp[0];
+#ifdef DELETE_ROOT
+    atomic { if :: stamp[0] == s -> stamp[0] = STAMP(GEN(s) + 1, 0, FREE) :: else -> skip fi }
+#else
     atomic { if :: stamp[0] == s -> stamp[0] = s + 4 :: else -> skip fi }
+#endif
 }
 
 proctype deriver() {
