@@ -61,11 +61,19 @@ static bool freelist_pop(struct cap_table *t, uint32_t *index)
     return true;
 }
 
+/* The stamp a slot of stamp @st gets when its capability goes away: the
+ * next generation, free; or retired when the generation is exhausted, so
+ * no old handle can ever match it again. */
+static uint64_t stamp_freed(uint64_t st)
+{
+    uint32_t gen = stamp_gen(st);
+
+    return gen == CAP_GEN_LAST ? stamp_make(gen, 0, SLOT_RETIRED) : stamp_make(gen + 1, 0, SLOT_FREE);
+}
+
 bool cap_slot_free(struct cap_table *t, uint32_t index, uint64_t seen)
 {
-    uint32_t gen = stamp_gen(seen);
-    uint64_t next = gen == CAP_GEN_LAST ? stamp_make(gen, 0, SLOT_RETIRED)
-                                        : stamp_make(gen + 1, 0, SLOT_FREE);
+    uint64_t next = stamp_freed(seen);
 
     /* seq_cst: this is the linearization point of a delete; every later
      * ancestor walk through this slot sees the new generation. */
@@ -143,11 +151,9 @@ void cap_table_reset(struct cap_table *t)
     for (uint32_t i = t->capacity; i-- > 0;) {
         struct cap_slot *s = &t->slots[i];
         uint64_t st = atomic_load_explicit(&s->stamp, memory_order_relaxed);
-        uint32_t gen = stamp_gen(st);
 
         if (stamp_state(st) == SLOT_LIVE || stamp_state(st) == SLOT_RESERVED) {
-            st = gen == CAP_GEN_LAST ? stamp_make(gen, 0, SLOT_RETIRED)
-                                     : stamp_make(gen + 1, 0, SLOT_FREE);
+            st = stamp_freed(st);
             /* seq_cst: other tables' walks read this stamp concurrently. */
             atomic_store(&s->stamp, st);
         }
