@@ -264,7 +264,7 @@ int cap_delete(struct cap_table *t, cap_handle_t h);
  * Draws the per-boot token key (32 bytes) from hal_entropy.
  * Call once at boot, before any token operation.
  * Errors: those of hal_entropy (FB_ENOTSUP without an entropy source,
- * FB_EAGAIN when it fails for now).
+ * FB_EAGAIN when the source failed this time; a retry may succeed).
  */
 int cap_token_init(void);
 
