@@ -16,4 +16,26 @@ unsigned hal_cpu_count(void);
 /** Spin-wait hint (x86_64: PAUSE). Any context. */
 void hal_cpu_relax(void);
 
+/**
+ * Waits for an interrupt on the calling CPU. Call with interrupts
+ * disabled; they are enabled while waiting, the interrupt (or kick) is
+ * handled, including the resched hook (hal_irq_set_resched_hook), and the
+ * call returns with interrupts disabled again. May return without an
+ * interrupt (callers loop on their own condition).
+ * x86_64: STI; HLT; CLI (STI's one-instruction shadow makes it race-free).
+ * Host: sleeps until a timer shot, a kick or an IRQ line is pending for
+ * this simulated CPU. Thread context.
+ */
+void hal_cpu_idle(void);
+
+/**
+ * Interrupts CPU @p cpu so that it leaves hal_cpu_idle and runs the
+ * resched hook as soon as it has interrupts enabled. Kicks are not
+ * counted: several before the CPU reacts may run the hook once.
+ * x86_64: a fixed IPI (X86_VEC_KICK); kicking the calling CPU is a
+ * self-IPI. Host: marks the simulated CPU and wakes it. Any context.
+ * @return FB_OK; FB_EINVAL when @p cpu >= hal_cpu_count().
+ */
+int hal_cpu_kick(unsigned cpu);
+
 #endif

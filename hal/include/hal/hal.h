@@ -9,6 +9,7 @@
 #include "hal/cpu.h"
 #include "hal/entropy.h"
 #include "hal/irq.h"
+#include "hal/irqline.h"
 #include "hal/panic.h"
 #include "hal/timer.h"
 #include "hal/timestamp.h"
