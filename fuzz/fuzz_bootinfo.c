@@ -76,6 +76,8 @@ static void check_parsed(const struct boot_info *bi, int err, enum boot_source s
     check(bi->usable_bytes > 0);
     check(terminated(bi->cmdline, sizeof bi->cmdline));
     check(terminated(bi->loader, sizeof bi->loader));
+    check(bi->rsdp_len <= BOOTINFO_RSDP_MAX);
+    check(src == BOOT_SRC_MULTIBOOT2 ? bi->rsdp_phys == 0 : bi->rsdp_len == 0);
     check(bi->module_count <= BOOTINFO_MAX_MODULES);
     for (uint32_t i = 0; i < bi->module_count; i++) {
         check(bi->modules[i].end >= bi->modules[i].start);

@@ -213,6 +213,71 @@ Test(mb2, known_unused_tags_are_skipped_silently)
     cr_assert_eq(bi.warnings & BOOTINFO_W_UNKNOWN_TAG, 0, "expected no unknown-tag warning");
 }
 
+/* Appends an ACPI RSDP tag (14 old, 15 new) holding n bytes filled with fill. */
+static void mb2_rsdp(struct mb2 *m, uint32_t type, size_t n, uint8_t fill)
+{
+    uint8_t *t = mb2_tag(m, type, (uint32_t)(8 + n));
+    memset(t + 8, fill, n);
+}
+
+Test(mb2, acpi_old_rsdp_tag_is_copied)
+{
+    struct mb2 m = mb2_begin();
+    struct boot_info bi;
+
+    mb2_rsdp(&m, 14, 20, 0x11);
+    mb2_mmap(&m, pc_map, PC_MAP_N);
+    mb2_end(&m);
+    cr_assert_eq(mb2_parse(&m, &bi), FB_OK, "expected FB_OK");
+    cr_assert_eq(bi.rsdp_len, 20, "expected a 20-byte RSDP copy, got %u", bi.rsdp_len);
+    cr_assert_eq(bi.rsdp[0], 0x11, "expected the tag's bytes");
+    cr_assert_eq(bi.rsdp[19], 0x11, "expected the tag's last byte");
+    cr_assert_eq(bi.rsdp[20], 0, "expected nothing past the copy");
+    cr_assert_eq(bi.rsdp_phys, 0, "expected no RSDP address from Multiboot2");
+}
+
+Test(mb2, acpi_new_rsdp_tag_wins_over_the_old_in_either_order)
+{
+    struct boot_info bi;
+
+    for (int new_first = 0; new_first < 2; new_first++) {
+        struct mb2 m = mb2_begin();
+        if (new_first)
+            mb2_rsdp(&m, 15, 36, 0x22);
+        mb2_rsdp(&m, 14, 20, 0x11);
+        if (!new_first)
+            mb2_rsdp(&m, 15, 36, 0x22);
+        mb2_mmap(&m, pc_map, PC_MAP_N);
+        mb2_end(&m);
+        cr_assert_eq(mb2_parse(&m, &bi), FB_OK, "expected FB_OK");
+        cr_assert_eq(bi.rsdp_len, 36, "expected the 36-byte copy (new first: %d)", new_first);
+        cr_assert_eq(bi.rsdp[0], 0x22, "expected the new tag's bytes (new first: %d)", new_first);
+    }
+}
+
+Test(mb2, oversized_rsdp_tag_is_cut_to_36_bytes)
+{
+    struct mb2 m = mb2_begin();
+    struct boot_info bi;
+
+    mb2_rsdp(&m, 15, 100, 0x33);
+    mb2_mmap(&m, pc_map, PC_MAP_N);
+    mb2_end(&m);
+    cr_assert_eq(mb2_parse(&m, &bi), FB_OK, "expected FB_OK");
+    cr_assert_eq(bi.rsdp_len, BOOTINFO_RSDP_MAX, "expected the copy cut to %d bytes",
+                 BOOTINFO_RSDP_MAX);
+}
+
+Test(mb2, image_without_rsdp_tag_has_no_rsdp)
+{
+    struct mb2 m = mb2_minimal();
+    struct boot_info bi;
+
+    cr_assert_eq(mb2_parse(&m, &bi), FB_OK, "expected FB_OK");
+    cr_assert_eq(bi.rsdp_len, 0, "expected no RSDP copy");
+    cr_assert_eq(bi.rsdp_phys, 0, "expected no RSDP address");
+}
+
 Test(mb2, unknown_tag_is_skipped_with_warning)
 {
     struct mb2 m = mb2_begin();
@@ -848,6 +913,18 @@ Test(pvh, valid_start_info_yields_cmdline_module_and_map)
     cr_assert_eq(bi.region_count, PC_MAP_N, "expected the map");
     cr_assert_eq(bi.warnings, 0, "expected no warnings, got %#x", bi.warnings);
     assert_map_invariants(&bi);
+}
+
+Test(pvh, rsdp_address_is_recorded)
+{
+    struct boot_info bi;
+
+    pvh_build();
+    put64(g.mem + SI_AT + 32, 0xf5a20);
+    cr_assert_eq(pvh_parse(56, &bi), FB_OK, "expected FB_OK");
+    cr_assert_eq(bi.rsdp_phys, 0xf5a20, "expected rsdp_paddr, got %#llx",
+                 (unsigned long long)bi.rsdp_phys);
+    cr_assert_eq(bi.rsdp_len, 0, "expected no RSDP copy from PVH");
 }
 
 Test(pvh, zero_cmdline_address_means_empty_command_line)

@@ -17,6 +17,8 @@ enum mb2_tag {
     MB2_TAG_LOADER = 2,
     MB2_TAG_MODULE = 3,
     MB2_TAG_MMAP = 6,
+    MB2_TAG_ACPI_OLD = 14,     /* copy of an ACPI 1.0 RSDP */
+    MB2_TAG_ACPI_NEW = 15,     /* copy of an ACPI 2.0+ RSDP */
     MB2_TAG_LAST_KNOWN = 21,   /* load base address; 4..21 are all specified */
 };
 
@@ -50,6 +52,21 @@ static int mb2_mmap(struct boot_info *bi, const uint8_t *tag, uint32_t size)
     return FB_OK;
 }
 
+/* Keeps the RSDP copy of tag 14 or 15; a 2.0 copy (tag 15) is never
+ * replaced by a 1.0 one, whatever order the loader wrote them in. */
+static void mb2_rsdp(struct boot_info *bi, const uint8_t *tag, uint32_t type, uint32_t size)
+{
+    uint32_t n = size - MB2_TAG_HDR;
+
+    if (type == MB2_TAG_ACPI_OLD && bi->rsdp_len != 0)
+        return;
+    if (n > BOOTINFO_RSDP_MAX)
+        n = BOOTINFO_RSDP_MAX;
+    kmemset(bi->rsdp, 0, sizeof bi->rsdp);
+    kmemcpy(bi->rsdp, tag + MB2_TAG_HDR, n);
+    bi->rsdp_len = n;
+}
+
 /* Handles one tag whose bytes [tag, tag + size) are known to be readable. */
 static int mb2_tag(struct boot_info *bi, const uint8_t *tag, uint32_t type, uint32_t size)
 {
@@ -66,9 +83,13 @@ static int mb2_tag(struct boot_info *bi, const uint8_t *tag, uint32_t type, uint
         return mb2_module(bi, tag, size);
     case MB2_TAG_MMAP:
         return mb2_mmap(bi, tag, size);
+    case MB2_TAG_ACPI_OLD:
+    case MB2_TAG_ACPI_NEW:
+        mb2_rsdp(bi, tag, type, size);
+        return FB_OK;
     default:
         /* Specified tags we have no use for (framebuffer, ELF sections,
-         * ACPI, EFI...) are skipped silently; only unknown ones warn. */
+         * EFI...) are skipped silently; only unknown ones warn. */
         if (type > MB2_TAG_LAST_KNOWN)
             bi->warnings |= BOOTINFO_W_UNKNOWN_TAG;
         return FB_OK;

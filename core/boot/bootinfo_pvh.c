@@ -118,6 +118,7 @@ int bootinfo_parse_pvh(const void *start_info, size_t avail,
     if (version >= 1 && avail < PVH_V1_SIZE)
         return bootinfo_fail(out, FB_ETRUNC);
 
+    out->rsdp_phys = bootinfo_rd64(si + 32);
     uint64_t cmd = bootinfo_rd64(si + 24);
     bool cut = false;
     int err = cmd != 0 ? pvh_string(phys, ctx, cmd, out->cmdline, sizeof out->cmdline, &cut)

@@ -12,6 +12,7 @@
 #define BOOTINFO_CMDLINE_MAX  256  /**< command line bytes incl. NUL */
 #define BOOTINFO_NAME_MAX     64   /**< loader and module names incl. NUL */
 #define BOOTINFO_MB2_MAX_SIZE (64u * 1024u) /**< largest MB2 info accepted */
+#define BOOTINFO_RSDP_MAX     36   /**< RSDP copy bytes kept (an ACPI 2.0 RSDP) */
 
 /** Multiboot2 magic in EAX at kernel entry. */
 #define MB2_BOOTLOADER_MAGIC 0x36d76289u
@@ -67,6 +68,12 @@ struct boot_info {
     struct boot_module modules[BOOTINFO_MAX_MODULES]; /**< boot modules in loader order */
     uint32_t module_count;                /**< valid entries in modules */
     uint64_t usable_bytes;                /**< sum of MEM_USABLE lengths */
+    /** Copy of the ACPI RSDP from Multiboot2 tag 15 (ACPI 2.0+) or, when
+     *  there is none, tag 14 (ACPI 1.0); not validated here (acpi_parse_rsdp
+     *  does). Multiboot2 gives a copy, PVH an address (rsdp_phys). */
+    uint8_t rsdp[BOOTINFO_RSDP_MAX];
+    uint32_t rsdp_len;                    /**< bytes of rsdp valid; 0 when no copy was given */
+    uint64_t rsdp_phys;                   /**< PVH rsdp_paddr; 0 when not given */
     uint32_t warnings;                    /**< enum bootinfo_warning bits */
 };
 
@@ -83,7 +90,9 @@ typedef const void *(*bootinfo_phys_fn)(uint64_t paddr, size_t len, void *ctx);
  * success the memory map is already normalized (bootinfo_normalize); on
  * failure *@p out is all zeroes. Strings not NUL-terminated inside their
  * tag end at the tag's end. Known tags other than 1, 2, 3 and 6 are
- * skipped silently; unknown ones set BOOTINFO_W_UNKNOWN_TAG.
+ * skipped silently; unknown ones set BOOTINFO_W_UNKNOWN_TAG. The ACPI RSDP
+ * tags (14 old, 15 new) are copied into rsdp, at most BOOTINFO_RSDP_MAX
+ * bytes; tag 15 wins over tag 14 whatever their order.
  * @return FB_OK; FB_EINVAL for a NULL argument, a total_size below 16,
  *         above @p avail or above BOOTINFO_MB2_MAX_SIZE, a nonzero reserved
  *         field, a tag size below 8, or a memory map entry_size below 24 or
@@ -99,7 +108,8 @@ int bootinfo_parse_multiboot2(const void *info, size_t avail, struct boot_info *
  * Command line, module list and memory map are reached through @p phys.
  * At most BOOTINFO_MAX_MODULES module entries and 2 * BOOTINFO_MAX_REGIONS
  * map entries are read; the rest are skipped with a warning. A version 0
- * structure has no memory map, so it ends in FB_ENOMEM. On failure *@p out
+ * structure has no memory map, so it ends in FB_ENOMEM. rsdp_paddr (in
+ * version 0 already) is stored in rsdp_phys, unchecked. On failure *@p out
  * is all zeroes.
  * @return FB_OK; FB_EINVAL for a bad magic, a version other than 0 or 1,
  *         or a NULL argument; FB_EFAULT when @p phys cannot resolve a
