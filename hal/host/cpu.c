@@ -12,6 +12,7 @@ struct host_cpu host_cpus[HAL_HOST_MAX_CPUS] = {
     [0 ... HAL_HOST_MAX_CPUS - 1] = {
         .lock = PTHREAD_MUTEX_INITIALIZER,
         .irq_idle = PTHREAD_COND_INITIALIZER,
+        .wake = PTHREAD_COND_INITIALIZER,
         .irq_enabled = true,
     },
 };
@@ -55,6 +56,15 @@ void hal_cpu_relax(void)
 #else
     sched_yield();
 #endif
+}
+
+/* Marks cpu and wakes it if it idles. */
+int hal_cpu_kick(unsigned cpu)
+{
+    if (cpu >= hal_cpu_count())
+        return FB_EINVAL;
+    host_cpu_note_interrupt(cpu);
+    return FB_OK;
 }
 
 /* Changes the CPU count unless a running CPU would fall outside it.

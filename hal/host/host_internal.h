@@ -16,8 +16,10 @@
 struct host_cpu {
     pthread_mutex_t lock;
     pthread_cond_t irq_idle;      /* broadcast when in_irq drops to false */
+    pthread_cond_t wake;          /* broadcast when resched_pending is set */
     bool irq_enabled;             /* the CPU's own interrupt flag */
     bool in_irq;                  /* a timer callback of this CPU is running */
+    bool resched_pending;         /* an interrupt or kick came since the hook last ran */
     hal_timer_fn pending_fn;      /* fired shot waiting for delivery, or NULL */
     void *pending_ctx;
     _Atomic(hal_aspace_t *) aspace; /* current address space (NULL: kernel) */
@@ -49,6 +51,20 @@ void host_irq_withdraw(unsigned cpu);
 void host_irq_deliver(unsigned cpu);
 /* irq.c: brings @p cpu's interrupt flag up for a freshly started thread. */
 void host_irq_online(unsigned cpu);
+/* irq.c: records that an interrupt (timer shot, kick, device line) was
+ * delivered to @p cpu: the resched hook runs on that CPU's own thread at
+ * its next hal_irq_restore that re-enables interrupts, or in hal_cpu_idle,
+ * which this also wakes. Any thread, any context; takes the CPU's lock
+ * (so not while holding it). */
+void host_cpu_note_interrupt(unsigned cpu);
+/* irq.c: runs the resched hook on the calling thread if its CPU has an
+ * interrupt noted and a hook is set, with interrupts disabled for the
+ * call. With @p enable_after (hal_irq_restore, interrupts just enabled)
+ * it re-enables them after each call and repeats while more were noted;
+ * without (hal_cpu_idle, interrupts disabled) it runs the hook at most once
+ * and leaves them disabled. The hook may switch contexts, so the CPU is
+ * re-read after each call. No locks held by the caller. */
+void host_run_resched_hook(bool enable_after);
 
 /* aspace.c: locks @p as against map/unmap while a user copy walks it. */
 void host_aspace_lock(hal_aspace_t *as);

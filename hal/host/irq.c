@@ -2,7 +2,12 @@
  * its timer callback (the only simulated interrupt) runs only while that
  * flag is set, never alongside a section the CPU runs with interrupts
  * disabled, and a shot that fires meanwhile is delivered on the CPU's own
- * thread by the hal_irq_restore that re-enables interrupts. */
+ * thread by the hal_irq_restore that re-enables interrupts. Every
+ * delivered shot, kick or device line marks the CPU; the resched hook then
+ * runs on the CPU's own thread at its next re-enable or idle wait. */
+#include <stdatomic.h>
+
+#include "hal/cpu.h"
 #include "hal/irq.h"
 #include "hal/panic.h"
 #include "host_internal.h"
@@ -10,6 +15,11 @@
 /* hal_irq_state_t values; anything else passed to restore is a bug. */
 #define IRQ_STATE_ON  0x1ul
 #define IRQ_STATE_OFF 0x2ul
+
+/* The scheduler's resched hook. Release on store pairs with the acquire
+ * loads so the scheduler state set up before registering is visible to
+ * whichever CPU runs the hook first. */
+static _Atomic(hal_resched_fn) resched_hook;
 
 /* Runs fn(ctx) on this thread as simulated CPU cpu in interrupt context:
  * hal_cpu_id() is cpu and interrupts read as disabled until it returns. */
@@ -41,7 +51,9 @@ static void deliver_locked(struct host_cpu *c, unsigned cpu)
         run_as_irq(cpu, fn, ctx);
         pthread_mutex_lock(&c->lock);
         c->in_irq = false;
+        c->resched_pending = true;
         pthread_cond_broadcast(&c->irq_idle);
+        pthread_cond_broadcast(&c->wake);
     }
 }
 
@@ -85,6 +97,73 @@ void hal_irq_restore(hal_irq_state_t state)
         return;
     }
     irq_set(host_tls_cpu, state == IRQ_STATE_ON);
+    if (state == IRQ_STATE_ON)
+        host_run_resched_hook(true);
+}
+
+/* Registers the hook (boot, before the scheduler starts). */
+void hal_irq_set_resched_hook(hal_resched_fn fn)
+{
+    atomic_store_explicit(&resched_hook, fn, memory_order_release);
+}
+
+/* See host_internal.h. Takes the CPU's lock around each check. */
+void host_run_resched_hook(bool enable_after)
+{
+    for (;;) {
+        struct host_cpu *c = host_cpu_self();
+        /* acquire: pairs with the release in hal_irq_set_resched_hook. */
+        hal_resched_fn fn = atomic_load_explicit(&resched_hook, memory_order_acquire);
+        bool run;
+
+        pthread_mutex_lock(&c->lock);
+        run = c->resched_pending && fn != NULL;
+        c->resched_pending = false;
+        if (run) {
+            while (c->in_irq)
+                pthread_cond_wait(&c->irq_idle, &c->lock);
+            c->irq_enabled = false;
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (!run)
+            return;
+        fn();
+        if (!enable_after)
+            return;
+        irq_set(host_tls_cpu, true);
+    }
+}
+
+/* Sleeps until something is delivered to this CPU, with interrupts
+ * enabled meanwhile (a held shot is delivered first; the timer thread
+ * delivers later ones), then runs the resched hook with them disabled
+ * again. Takes the CPU's lock, not across callbacks or the hook. */
+void hal_cpu_idle(void)
+{
+    unsigned cpu = host_tls_cpu;
+    struct host_cpu *c = &host_cpus[cpu];
+
+    pthread_mutex_lock(&c->lock);
+    c->irq_enabled = true;
+    deliver_locked(c, cpu);
+    while (!c->resched_pending)
+        pthread_cond_wait(&c->wake, &c->lock);
+    while (c->in_irq)
+        pthread_cond_wait(&c->irq_idle, &c->lock);
+    c->irq_enabled = false;
+    pthread_mutex_unlock(&c->lock);
+    host_run_resched_hook(false);
+}
+
+/* Marks cpu and wakes a hal_cpu_idle of it. Takes the CPU's lock. */
+void host_cpu_note_interrupt(unsigned cpu)
+{
+    struct host_cpu *c = &host_cpus[cpu];
+
+    pthread_mutex_lock(&c->lock);
+    c->resched_pending = true;
+    pthread_cond_broadcast(&c->wake);
+    pthread_mutex_unlock(&c->lock);
 }
 
 /* Reads the calling CPU's flag (always false inside a callback). */

@@ -14,6 +14,12 @@
  *   handler returned. Enabling interrupts inside a callback panics: nested
  *   interrupts are not simulated. Callbacks of all CPUs share one thread,
  *   so they must be short, as interrupt handlers are.
+ * - Resched hook, idle and kicks: a delivered shot, a hal_cpu_kick or a
+ *   device line marks its CPU; the hook (hal_irq_set_resched_hook) runs on
+ *   that CPU's own thread at its next hal_irq_restore that re-enables
+ *   interrupts, or in hal_cpu_idle, which sleeps (interrupts enabled)
+ *   until the CPU is marked. A CPU that never re-enables interrupts or
+ *   idles is never preempted: host code preempts only at such points.
  * - hal_timer_ticks is computed, not counted: whole 10 ms periods since
  *   process start.
  * - Address spaces keep their mappings in a hash map in malloc memory.
