@@ -44,7 +44,8 @@ int irq_init(void);
  * @return FB_OK; the errors of cap_verify (the capability must hold
  *         IRQ_RIGHTS); FB_EINVAL when it is not a CAP_T_IRQ capability,
  *         names a line the HAL does not have or >= IRQ_MAX_LINES, or
- *         @p cpu is not up; FB_EBUSY when a live binding holds the line.
+ *         @p cpu is not up; FB_EBUSY when a live binding holds the line
+ *         or the HAL keeps the line for itself (the timer tick's).
  */
 int irq_bind(const struct cap_table *t, cap_handle_t h, unsigned cpu);
 

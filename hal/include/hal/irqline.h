@@ -32,17 +32,20 @@ void hal_irqline_set_handler(hal_irqline_fn fn, void *ctx);
 /**
  * Routes @p line to CPU @p cpu; takes effect for the next interrupt.
  * @return FB_OK; FB_EINVAL for a line >= hal_irqline_count() or
- *         @p cpu >= hal_cpu_count().
+ *         @p cpu >= hal_cpu_count(); FB_EBUSY for a line the HAL keeps
+ *         for itself (x86_64: the PIT's, which carries the periodic tick).
  */
 int hal_irqline_route(unsigned line, unsigned cpu);
 
 /** Masks @p line: its interrupts are held by the device side (x86_64: the
  *  IOAPIC redirection entry is masked; an edge that comes meanwhile may be
  *  lost; host: latched and delivered at unmask).
- *  @return FB_OK; FB_EINVAL for a line out of range. Any context. */
+ *  @return FB_OK; FB_EINVAL for a line out of range; FB_EBUSY for a line
+ *  the HAL keeps (see hal_irqline_route). Any context. */
 int hal_irqline_mask(unsigned line);
 
-/** Unmasks @p line. @return FB_OK; FB_EINVAL for a line out of range. Any context. */
+/** Unmasks @p line. @return FB_OK; FB_EINVAL for a line out of range;
+ *  FB_EBUSY for a line the HAL keeps. Any context. */
 int hal_irqline_unmask(unsigned line);
 
 /** Interrupts that arrived with no handler set, per HAL. Any context. */
