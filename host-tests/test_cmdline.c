@@ -234,3 +234,84 @@ Test(cmdline, null_callback_still_counts_warnings)
     cr_assert_eq(cmdline_parse("nope also=no", &o, NULL, NULL), FB_OK, "expected FB_OK");
     cr_assert_eq(o.warnings, 2, "expected two counted warnings, got %u", o.warnings);
 }
+
+Test(cmdline, smp_test_and_sched_default_to_all_cpus_no_test_no_policy)
+{
+    struct warns w;
+    struct cmdline_opts o = parse("autoexit", &w);
+
+    cr_assert_eq(o.smp, 0, "expected smp 0 (every CPU) by default, got %u", o.smp);
+    cr_assert_eq(o.test, TEST_NONE, "expected no test by default");
+    cr_assert_str_eq(o.sched, "", "expected no policy name by default, got \"%s\"", o.sched);
+}
+
+Test(cmdline, smp_accepts_1_to_64)
+{
+    struct warns w;
+
+    cr_assert_eq(parse("smp=1", &w).smp, 1, "expected smp 1");
+    cr_assert_eq(parse("smp=64", &w).smp, 64, "expected smp 64");
+    cr_assert_eq(w.count, 0, "expected no warnings");
+}
+
+Test(cmdline, smp_out_of_range_warns_and_keeps_default)
+{
+    static const char *const bad[] = { "smp=0", "smp=65", "smp=two", "smp=-1" };
+    struct warns w;
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct cmdline_opts o = parse(bad[i], &w);
+
+        cr_assert_eq(o.smp, 0, "%s: expected the default 0 kept, got %u", bad[i], o.smp);
+        cr_assert_eq(w.count, 1, "%s: expected one warning", bad[i]);
+    }
+    parse("smp=", &w);
+    cr_assert_str_eq(w.last, "missing value for smp", "got \"%s\"", w.last);
+}
+
+Test(cmdline, every_test_name_selects_its_test)
+{
+    struct warns w;
+
+    for (int t = TEST_NONE; t <= TEST_ALL; t++) {
+        char arg[32];
+
+        snprintf(arg, sizeof arg, "test=%s", cmdline_test_name((enum cmdline_test)t));
+        cr_assert_eq(parse(arg, &w).test, (enum cmdline_test)t, "%s: expected test %d", arg, t);
+    }
+    cr_assert_eq(w.count, 0, "expected no warnings");
+    cr_assert_str_eq(cmdline_test_name((enum cmdline_test)99), "?", "expected ? out of range");
+}
+
+Test(cmdline, unknown_test_warns_and_keeps_previous)
+{
+    struct warns w;
+    struct cmdline_opts o = parse("test=fpu test=bogus", &w);
+
+    cr_assert_eq(o.test, TEST_FPU, "expected the earlier test kept");
+    cr_assert_str_eq(w.last, "bad value 'bogus' for test", "got \"%s\"", w.last);
+}
+
+Test(cmdline, sched_takes_a_lowercase_policy_name)
+{
+    struct warns w;
+
+    cr_assert_str_eq(parse("sched=stride", &w).sched, "stride", "expected the name stored");
+    cr_assert_eq(w.count, 0, "expected no warnings");
+}
+
+Test(cmdline, sched_rejects_empty_long_or_odd_names)
+{
+    static const char *const bad[] = { "sched=RR", "sched=r_r", "sched=prio1",
+                                       "sched=abcdefghijklmnop" };
+    struct warns w;
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct cmdline_opts o = parse(bad[i], &w);
+
+        cr_assert_str_eq(o.sched, "", "%s: expected no policy stored, got \"%s\"", bad[i], o.sched);
+        cr_assert_eq(w.count, 1, "%s: expected one warning", bad[i]);
+    }
+    parse("sched=", &w);
+    cr_assert_str_eq(w.last, "missing value for sched", "got \"%s\"", w.last);
+}

@@ -68,6 +68,54 @@ run_case iso_bios_boots_to_boot_ok 0 120 "$ok" 'booted by GRUB.*via Multiboot2' 
 run_case iso_uefi_boots_to_boot_ok 0 240 "$ok" 'booted by GRUB.*via Multiboot2' -- \
     --iso "$test_iso" --uefi
 
+# SMP: every CPU of the MADT is started (INIT-SIPI-SIPI) and the tick runs
+# through the IOAPIC; smp=N caps the CPUs started.
+for n in 2 4; do
+    run_case "smp${n}_starts_every_cpu" 0 60 "MADT: $n CPUs" "SMP: $n CPU\(s\) up" 'via IOAPIC' \
+        "$ok" 'timer ticks, exiting' -- --kernel "$kernel" --append "autoexit" --smp $n
+done
+run_case iso_bios_smp4_starts_every_cpu 0 120 "SMP: 4 CPU\(s\) up" "$ok" 'timer ticks, exiting' -- \
+    --iso "$test_iso" --smp 4
+run_case iso_uefi_smp4_starts_every_cpu 0 240 'ACPI 2 MADT: 4 CPUs' "SMP: 4 CPU\(s\) up" "$ok" \
+    'timer ticks, exiting' -- --iso "$test_iso" --uefi --smp 4
+run_case smp_option_limits_cpus 0 60 "SMP: 2 CPU\(s\) up" "$ok" -- \
+    --kernel "$kernel" --append "autoexit smp=2" --smp 4
+
+# Without ACPI tables there is no MADT: one CPU, the tick through the
+# 8259, and the scheduler still preempts through the LAPIC timer.
+run_case no_acpi_falls_back_to_8259 0 90 'no ACPI MADT' 'tick .* via 8259' 'ktest: preempt ok' -- \
+    --kernel "$kernel" --append "test=preempt" --smp 2 --machine pc,acpi=off
+
+# In-kernel tests (arch/x86_64/ktest.c), each on 1, 2 and 4 CPUs: kernel
+# threads under every policy with checksums and every CPU running some;
+# live policy switches under load; a thread that never yields preempted by
+# the LAPIC timer; SSE registers kept across switches; COM1's interrupt
+# through an irq_bind capability, then dropped once unbound.
+for n in 1 2 4; do
+    for pol in rr prio stride; do
+        run_case "ktest_sched_${pol}_smp$n" 0 90 "ktest: sched $pol: 8 threads x 200 iterations on $n CPUs, checksums match" \
+            "ktest: cpu $((n - 1)) ran [1-9]" 'ktest: sched ok' -- \
+            --kernel "$kernel" --append "test=sched sched=$pol loglevel=0" --smp $n
+    done
+    run_case "ktest_switch_smp$n" 0 120 'ktest: switch: [0-9]+ live policy switches.*none lost or run twice' \
+        'ktest: switch ok' -- --kernel "$kernel" --append "test=switch loglevel=0" --smp $n
+    run_case "ktest_preempt_smp$n" 0 90 'ktest: preempt: the spinner was preempted [1-9][0-9]* times' \
+        'ktest: preempt ok' -- --kernel "$kernel" --append "test=preempt loglevel=0" --smp $n
+    run_case "ktest_fpu_smp$n" 0 90 'ktest: fpu: 3 SSE threads x 100 switches, 0 mismatches' \
+        'ktest: fpu ok' -- --kernel "$kernel" --append "test=fpu loglevel=0" --smp $n
+    run_case "ktest_irq_smp$n" 0 90 "ktest: irq: line 4 bound to cpu $((n - 1)), [2-9][0-9]* delivered" \
+        'ktest: irq: unbound line dropped [1-9]' 'ktest: irq ok' -- \
+        --kernel "$kernel" --append "test=irq loglevel=0" --smp $n
+done
+# Every test in one boot: fresh threads per round, one scheduler throughout.
+run_case ktest_all_in_one_boot_smp2 0 120 'ktest: sched rr: .* checksums match' 'ktest: switch: ' \
+    'ktest: preempt: ' 'ktest: fpu: .* 0 mismatches' 'ktest: irq: unbound line dropped' 'ktest: all ok' -- \
+    --kernel "$kernel" --append "test=all loglevel=0" --smp 2
+# The context-switch benchmark prints its numbers (bench/run.sh reads them).
+run_case ktest_ctxsw_bench_prints_cycles 0 90 'bench: ctxsw_cycles [0-9]+' 'bench: ctxsw_fpu_cycles [0-9]+' \
+    'bench: ctxsw_yield_cycles [0-9]+' 'ktest: ctxsw ok' -- \
+    --kernel "$kernel" --append "test=ctxsw loglevel=0"
+
 # A CPU without long mode is told so by the 32-bit entry, which fails the
 # run instead of triple-faulting.
 run_case cpu_without_long_mode_is_refused 1 60 'CPU lacks long mode' -- \
@@ -84,7 +132,7 @@ fault_case bp 'EXCEPTION vector=3 '
 fault_case ud 'EXCEPTION vector=6 '
 fault_case gp 'EXCEPTION vector=13 '
 fault_case pf 'EXCEPTION vector=14 ' 'CR2=0x00000000dead0000'
-fault_case guard 'EXCEPTION vector=8 ' 'boot stack guard page hit'
+fault_case guard 'EXCEPTION vector=8 ' "CPU 0's boot stack guard page hit"
 
 # make debug: QEMU waits on the gdb stub, scripts/gdbinit loads the symbols
 # and must stop at main64 in the higher half.

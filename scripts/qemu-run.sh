@@ -6,7 +6,8 @@
 #
 # usage: qemu-run.sh (--kernel ELF [--append CMDLINE] | --iso ISO) [--uefi]
 #                    [--log FILE] [--timeout SEC] [--accel auto|kvm|tcg]
-#                    [--initrd FILE] [--cpu MODEL] [--interactive] [--gdb]
+#                    [--initrd FILE] [--cpu MODEL] [--smp N] [--machine TYPE]
+#                    [--interactive] [--gdb]
 # exit:  0 kernel reported success (QEMU status 33), or the user quit an
 #          interactive run
 #        1 kernel reported failure (QEMU status 35)
@@ -16,9 +17,9 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 kernel="" iso="" append="" initrd="" uefi=0 log="" timeout_s=60 accel=auto
-interactive=0 gdb=0 cpu=""
+interactive=0 gdb=0 cpu="" smp=1 machine=q35
 
-usage() { sed -n '7,14p' "$0" >&2; exit 2; }
+usage() { sed -n '7,15p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --kernel) kernel=${2:?}; shift 2 ;;
@@ -26,6 +27,8 @@ while [ $# -gt 0 ]; do
         --append) append=${2-}; shift 2 ;;
         --initrd) initrd=${2:?}; shift 2 ;;
         --cpu) cpu=${2:?}; shift 2 ;;
+        --smp) smp=${2:?}; shift 2 ;;
+        --machine) machine=${2:?}; shift 2 ;;
         --uefi) uefi=1; shift ;;
         --log) log=${2:?}; shift 2 ;;
         --timeout) timeout_s=${2:?}; shift 2 ;;
@@ -38,6 +41,7 @@ done
 [ -n "$kernel" ] || [ -n "$iso" ] || usage
 [ -z "$kernel" ] || [ -z "$iso" ] || { echo "qemu-run: --kernel and --iso exclude each other" >&2; exit 2; }
 [[ $timeout_s =~ ^[0-9]+$ ]] && [ "$timeout_s" -gt 0 ] || { echo "qemu-run: bad --timeout '$timeout_s'" >&2; exit 2; }
+[[ $smp =~ ^[0-9]+$ ]] && [ "$smp" -gt 0 ] || { echo "qemu-run: bad --smp '$smp'" >&2; exit 2; }
 for f in "$kernel" "$iso" "$initrd"; do
     [ -z "$f" ] || [ -f "$f" ] || { echo "qemu-run: no such file: $f" >&2; exit 2; }
 done
@@ -54,7 +58,7 @@ if [ $uefi -eq 1 ]; then
     [ -n "$ovmf" ] || { echo "qemu-run: OVMF not found (install ovmf)" >&2; exit 2; }
 fi
 
-base=(qemu-system-x86_64 -machine q35 -m 256M -no-reboot -display none -nic none
+base=(qemu-system-x86_64 -machine "$machine" -m 256M -smp "$smp" -no-reboot -display none -nic none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 if [ -n "$kernel" ]; then
     boot=(-kernel "$kernel")

@@ -4,13 +4,17 @@
 #ifndef FB_ARCH_H
 #define FB_ARCH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acpi.h"
 #include "bootinfo.h"
 #include "cmdline.h"
 #include "hal/aspace.h"
+#include "hal/timer.h"
+#include "x86.h"
 
 /* Registers saved by isr.S, lowest address first. */
 struct x86_frame {
@@ -27,6 +31,38 @@ struct x86_features {
 };
 extern struct x86_features x86_cpu;
 
+/* One CPU's private state, reached through the GS base. Fields other
+ * CPUs read are atomic; the rest is touched only by its own CPU with
+ * interrupts off. */
+struct x86_percpu {
+    struct x86_percpu *self;     /* %gs:0, to turn GS into a pointer */
+    uint32_t id;                 /* %gs:X86_PCPU_ID: index for hal_cpu_id */
+    uint8_t fpu_live;            /* %gs:X86_PCPU_FPU_LIVE: the running context owns the FPU */
+    uint32_t apic_id;            /* local APIC ID, for IPIs and IOAPIC routes */
+    atomic_bool online;          /* set once by the CPU itself when it is up */
+    struct {                     /* the pending one-shot of lapic.c */
+        hal_timer_fn fn;
+        void *ctx;
+        uint64_t deadline_ns;
+        bool armed;
+    } shot;
+    _Atomic uint64_t kicks;      /* kick IPIs taken (statistic) */
+    _Atomic uint64_t line_irqs;  /* device-line interrupts handed to the handler (statistic) */
+};
+_Static_assert(__builtin_offsetof(struct x86_percpu, id) == X86_PCPU_ID, "asm offset");
+_Static_assert(__builtin_offsetof(struct x86_percpu, fpu_live) == X86_PCPU_FPU_LIVE, "asm offset");
+
+extern struct x86_percpu x86_percpus[X86_MAX_CPUS];
+
+/* The calling CPU's x86_percpu (valid after x86_percpu_init on it). */
+static inline struct x86_percpu *x86_this_cpu(void)
+{
+    struct x86_percpu *p;
+
+    __asm__ volatile("movq %%gs:0, %0" : "=r"(p));
+    return p;
+}
+
 /* TSC value recorded by boot.S at the first instruction of the kernel. */
 extern uint64_t x86_boot_entry_tsc;
 
@@ -41,14 +77,36 @@ void serial_init(void);
 void serial_enter_panic_mode(void);
 void serial_write_raw(const char *s);
 
-/* cpu.c */
+/* cpu.c: features, per-CPU data and control-register setup. */
 void x86_cpu_probe(void);
-void x86_cpu_protect(void);
+void x86_cpu_setup(void);
+void x86_percpu_init(unsigned id, uint32_t apic_id);
+void x86_cpu_set_online(unsigned count);
+void x86_udelay(uint64_t us);
 
 /* gdt.c, idt.c */
-void gdt_init(void);
+void gdt_init(unsigned cpu);
 void idt_init(void);
+void idt_load(void);
 void x86_isr_dispatch(struct x86_frame *f);
+uint64_t x86_spurious_count(void);
+uint64_t x86_unexpected_count(void);
+
+/* context.c: lazy FPU state. */
+void x86_fpu_first_use(void);
+
+/* smp.c: ACPI discovery and application processors. */
+void smp_acpi_init(const struct boot_info *bi, uint32_t loglevel);
+const struct acpi_info *smp_acpi(void);
+void smp_start(const struct boot_info *bi, unsigned max_cpus, uint32_t loglevel);
+typedef void (*smp_entry_fn)(void);
+void smp_run_aps(smp_entry_fn fn);
+int x86_stack_guard_cpu(uintptr_t va);
+
+/* ioapic.c: device lines and the tick's line. */
+bool ioapic_init(const struct acpi_info *ai, uint32_t loglevel);
+void ioapic_start_tick(void);
+void ioapic_irq(unsigned line);
 
 /* paging.c: the kernel's own page tables and the direct map. */
 void x86_paging_init(const struct boot_info *bi);
@@ -83,8 +141,15 @@ void time_calibrate(void);
 uint64_t time_tsc_hz(void);
 uint64_t time_cycles_to_ns(uint64_t cycles);
 void pic_init_periodic(void);
+void pic_disable(void);
+void pit_start_periodic(void);
 void pic_irq(unsigned irq);
+void x86_tick(void);
 void lapic_init(void);
+void lapic_init_ap(void);
+void lapic_mask_lint0(void);
+uint32_t lapic_id(void);
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);
 void lapic_calibrate_start(void);
 void lapic_calibrate_finish(uint32_t pit_ticks);
 void lapic_timer_irq(void);
@@ -95,6 +160,9 @@ bool lapic_in_service(unsigned vector);
 bool usercopy_fixup(struct x86_frame *f);
 extern uint64_t x86_usercopy_fixups;
 extern uint8_t x86_smap_active;
+
+/* ktest.c: test=NAME, in-kernel tests on the scheduler. */
+_Noreturn void ktest_run(const struct cmdline_opts *o);
 
 /* selftest.c, faults.c */
 void x86_selftest(uint32_t loglevel);

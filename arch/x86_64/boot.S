@@ -67,6 +67,8 @@ msg_no_pae_nx:  .asciz "FeuerBird: CPU lacks PAE or NX, cannot boot\r\n"
  * four page directories of 2 MiB pages covering physical 0..4 GiB. */
     .section .boot.bss, "aw", @nobits
     .balign 4096
+    .globl x86_boot_pml4                /* smp.c: the APs' way into long mode */
+x86_boot_pml4:
 boot_pml4:        .skip 4096
 boot_pdpt_ident:  .skip 4096
 boot_pdpt_direct: .skip 4096

@@ -1,8 +1,16 @@
-/* Kernel context switch: only the callee-saved registers and RSP need
- * saving, since hal_context_switch is an ordinary call for the C side. */
+/* Kernel context switch: the callee-saved registers and RSP (the C side
+ * sees an ordinary call), plus the FPU/SSE registers of contexts that use
+ * them. FPU state is lazy: a context that never touched the FPU runs with
+ * CR0.TS set, and its first FPU instruction traps (#NM) into
+ * x86_fpu_first_use, which marks this CPU's running context as an FPU
+ * user (%gs:X86_PCPU_FPU_LIVE). Such a context's registers are saved with
+ * FXSAVE when it is switched away from and restored when it is switched
+ * to, so it may resume on any CPU. See x86.h for the context layout. */
+#include "x86.h"
 
 /* void hal_context_switch(hal_context_t *from, hal_context_t *to)
- * The first quadword of a context is its saved RSP. */
+ * Interrupts are off (the contract), so this CPU's FPU state and CR0.TS
+ * cannot change under us. */
     .text
     .globl hal_context_switch
 hal_context_switch:
@@ -12,8 +20,25 @@ hal_context_switch:
     pushq %r13
     pushq %r14
     pushq %r15
-    movq %rsp, (%rdi)
-    movq (%rsi), %rsp
+    movq %rsp, X86_CTX_RSP(%rdi)
+    movzbl %gs:X86_PCPU_FPU_LIVE, %eax  /* a running FPU user is always live, */
+    movq %rax, X86_CTX_FPU(%rdi)        /* so this is from's flag (also for a */
+    testl %eax, %eax                    /* boot context never initialized) */
+    jz 1f
+    fxsaveq X86_CTX_FX(%rdi)
+1:  cmpq $0, X86_CTX_FPU(%rsi)
+    je 2f
+    clts                                /* to uses the FPU: its state goes live */
+    fxrstorq X86_CTX_FX(%rsi)
+    movb $1, %gs:X86_PCPU_FPU_LIVE
+    jmp 3f
+2:  cmpb $0, %gs:X86_PCPU_FPU_LIVE      /* TS is clear only while FPU state is live */
+    je 3f
+    movq %cr0, %rax
+    orq $8, %rax                        /* CR0.TS: trap to's first FPU use */
+    movq %rax, %cr0
+    movb $0, %gs:X86_PCPU_FPU_LIVE
+3:  movq X86_CTX_RSP(%rsi), %rsp
     popq %r15
     popq %r14
     popq %r13

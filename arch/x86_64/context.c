@@ -1,19 +1,45 @@
-/* Kernel execution contexts: a context is its saved stack pointer; the
- * stack holds the callee-saved registers that context.S pops. A new
- * context's stack is laid out so the first switch "returns" into
- * x86_context_trampoline, which calls entry(arg). */
+/* Kernel execution contexts: a context is its saved stack pointer, a
+ * flag saying it uses the FPU, and its FXSAVE area; the stack holds the
+ * callee-saved registers that context.S pops. A new context's stack is
+ * laid out so the first switch "returns" into x86_context_trampoline,
+ * which calls entry(arg). Also the #NM side of the lazy FPU state. */
 #include <stdint.h>
 
+#include "arch.h"
 #include "hal/context.h"
 #include "hal/panic.h"
 #include "kerr.h"
 #include "kstring.h"
+#include "x86.h"
 
 #define MIN_STACK 4096u
+#define FCW_DEFAULT   0x037Fu   /* x87: all exceptions masked, 64-bit precision (FNINIT's) */
+#define MXCSR_DEFAULT 0x1F80u   /* all SIMD exceptions masked, round to nearest */
+#define FX_MXCSR      24        /* byte offset of MXCSR in the FXSAVE image */
 
-/* The first quadword of hal_context_t.opaque is the saved RSP; the rest
- * of HAL_CONTEXT_BYTES is unused on x86_64. */
-_Static_assert(sizeof(uint64_t) <= HAL_CONTEXT_BYTES, "context too small");
+/* hal_context_t.opaque: RSP at X86_CTX_RSP, FPU-user flag at X86_CTX_FPU,
+ * the 512-byte FXSAVE area (16-byte aligned) at X86_CTX_FX. */
+_Static_assert(X86_CTX_FX + X86_FX_BYTES <= HAL_CONTEXT_BYTES, "context too small");
+_Static_assert(X86_CTX_FX % 16 == 0 && _Alignof(hal_context_t) >= 16, "FXSAVE needs 16 bytes");
+
+/* The clean FPU/SSE state every context starts from: what FNINIT and
+ * the default MXCSR give, with every x87 and XMM register zero, so no
+ * register contents leak from the previous FPU user. */
+static const uint8_t fx_clean[X86_FX_BYTES] __attribute__((aligned(16))) = {
+    [0] = FCW_DEFAULT & 0xFF, [1] = FCW_DEFAULT >> 8,
+    [FX_MXCSR] = MXCSR_DEFAULT & 0xFF, [FX_MXCSR + 1] = MXCSR_DEFAULT >> 8,
+};
+
+/* #NM with CR0.TS set: the running context uses the FPU for the first
+ * time (it was switched to without FPU state). It gets the clean state
+ * and is an FPU user from now on: context.S saves its registers at every
+ * switch away and restores them at every switch back. Interrupts off. */
+void x86_fpu_first_use(void)
+{
+    x86_this_cpu()->fpu_live = 1;
+    __asm__ volatile("clts; fxrstorq %0" : : "m"(*(const uint8_t(*)[X86_FX_BYTES])fx_clean)
+                     : "memory");
+}
 
 void x86_context_trampoline(void);
 _Noreturn void x86_context_returned(void);
@@ -46,6 +72,7 @@ int hal_context_init(hal_context_t *ctx, void *stack, size_t stack_size,
     frame[5] = 0;                                   /* rbp: ends frame-pointer walks */
     frame[6] = (uint64_t)(uintptr_t)x86_context_trampoline;
     rsp = (uint64_t)(uintptr_t)frame;
-    kmemcpy(ctx->opaque, &rsp, sizeof(rsp));
+    kmemset(ctx->opaque, 0, X86_CTX_FX);                /* not an FPU user yet */
+    kmemcpy(ctx->opaque + X86_CTX_RSP, &rsp, sizeof(rsp));
     return FB_OK;
 }

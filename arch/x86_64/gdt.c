@@ -1,6 +1,7 @@
-/* The GDT (kernel and user segments in SYSCALL/SYSRET order) and the TSS
- * whose interrupt stack table gives #DF, NMI and #MC their own stacks, so
- * they are handled even when the interrupted stack is unusable. */
+/* The per-CPU GDTs (kernel and user segments in SYSCALL/SYSRET order) and
+ * TSSs, whose interrupt stack tables give #DF, NMI and #MC their own
+ * stacks, so they are handled even when the interrupted stack is unusable.
+ * Each CPU has its own TSS: a busy TSS cannot be loaded twice. */
 #include <stdint.h>
 
 #include "arch.h"
@@ -25,7 +26,7 @@ struct gdt_ptr {
 } __attribute__((packed));
 
 /* Null, kernel code, kernel data, user data, user code, TSS (two slots). */
-static uint64_t gdt[7] = {
+static const uint64_t gdt_template[7] = {
     0,
     0x00AF9A000000FFFFull,   /* 0x08 kernel code: P, DPL 0, exec/read, L */
     0x00CF92000000FFFFull,   /* 0x10 kernel data: P, DPL 0, read/write */
@@ -34,14 +35,15 @@ static uint64_t gdt[7] = {
     0, 0,                    /* 0x28 TSS, filled in by gdt_init */
 };
 
-static struct tss64 tss;
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
+static uint64_t gdts[X86_MAX_CPUS][7];
+static struct tss64 tsss[X86_MAX_CPUS];
+static uint8_t ist_stacks[X86_MAX_CPUS][3][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 /* Writes the 16-byte descriptor of an available 64-bit TSS into gdt[5..6]. */
-static void set_tss_descriptor(void)
+static void set_tss_descriptor(uint64_t *gdt, const struct tss64 *tss)
 {
-    uint64_t base = (uint64_t)(uintptr_t)&tss;
-    uint64_t limit = sizeof(tss) - 1;
+    uint64_t base = (uint64_t)(uintptr_t)tss;
+    uint64_t limit = sizeof(*tss) - 1;
 
     gdt[5] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) |
              (0x89ull << 40) |                 /* P, type 9: available TSS */
@@ -49,16 +51,21 @@ static void set_tss_descriptor(void)
     gdt[6] = base >> 32;
 }
 
-/* Loads the GDT, reloads every segment register and the task register. */
-void gdt_init(void)
+/* Builds CPU cpu's GDT and TSS, loads them and reloads every segment
+ * register and the task register. Runs on that CPU, interrupts off. */
+void gdt_init(unsigned cpu)
 {
-    struct gdt_ptr p = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+    uint64_t *gdt = gdts[cpu];
+    struct tss64 *tss = &tsss[cpu];
+    struct gdt_ptr p = { sizeof(gdts[0]) - 1, (uint64_t)(uintptr_t)gdt };
 
-    tss.ist[X86_IST_DF - 1] = (uint64_t)(uintptr_t)&ist_stacks[0][IST_STACK_SIZE];
-    tss.ist[X86_IST_NMI - 1] = (uint64_t)(uintptr_t)&ist_stacks[1][IST_STACK_SIZE];
-    tss.ist[X86_IST_MC - 1] = (uint64_t)(uintptr_t)&ist_stacks[2][IST_STACK_SIZE];
-    tss.iomap_base = sizeof(tss);   /* no I/O bitmap: ring 3 gets no ports */
-    set_tss_descriptor();
+    for (unsigned i = 0; i < 7; i++)
+        gdt[i] = gdt_template[i];
+    tss->ist[X86_IST_DF - 1] = (uint64_t)(uintptr_t)&ist_stacks[cpu][0][IST_STACK_SIZE];
+    tss->ist[X86_IST_NMI - 1] = (uint64_t)(uintptr_t)&ist_stacks[cpu][1][IST_STACK_SIZE];
+    tss->ist[X86_IST_MC - 1] = (uint64_t)(uintptr_t)&ist_stacks[cpu][2][IST_STACK_SIZE];
+    tss->iomap_base = sizeof(*tss);   /* no I/O bitmap: ring 3 gets no ports */
+    set_tss_descriptor(gdt, tss);
 
     __asm__ volatile("lgdt %0" : : "m"(p) : "memory");
     /* CS can only be reloaded by a far transfer: return to the next line. */

@@ -1,12 +1,16 @@
-/* The IDT and the C side of every interrupt: exceptions end in a register
- * dump and a failure exit (except user-copy faults, which are fixed up),
- * device interrupts go to the PIC and LAPIC code, anything else is
- * acknowledged and reported once per vector. */
+/* The IDT (one, shared by all CPUs) and the C side of every interrupt:
+ * exceptions end in a register dump and a failure exit (except user-copy
+ * faults, which are fixed up, and #NM, the first FPU use of a context),
+ * device interrupts go to the PIC, IOAPIC and LAPIC code, anything else
+ * is acknowledged, counted and reported once per vector. After an
+ * interrupt that hit code running with interrupts on, the resched hook
+ * runs on the interrupted stack. */
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "arch.h"
 #include "fmt.h"
+#include "hal/irq.h"
 #include "hal/panic.h"
 #include "x86.h"
 
@@ -31,8 +35,13 @@ struct idt_ptr {
 extern const uint64_t x86_isr_table[256];
 
 static struct idt_gate idt[256];
-static uint64_t unexpected_seen[256 / 64];
+static _Atomic uint64_t unexpected_seen[256 / 64];
 static atomic_int dumping;
+static atomic_ulong spurious;
+static atomic_ulong unexpected_count;
+/* Set once at boot before the scheduler starts (the contract); the AP
+ * start orders it before any AP reads it. */
+static hal_resched_fn resched_hook;
 
 static const char *const exception_names[32] = {
     "#DE divide error",        "#DB debug",
@@ -68,26 +77,55 @@ static void set_gate(unsigned v, unsigned ist)
 }
 
 /* Fills all 256 gates and loads the IDT. #DF, NMI and #MC run on their
- * own IST stacks: they must work when the current stack is broken. */
+ * own IST stacks: they must work when the current stack is broken. Every
+ * other vector stays on the interrupted stack, since the resched hook may
+ * switch contexts from inside the handler. */
 void idt_init(void)
 {
-    struct idt_ptr p = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
-
     for (unsigned v = 0; v < 256; v++)
         set_gate(v, 0);
     set_gate(8, X86_IST_DF);
     set_gate(2, X86_IST_NMI);
     set_gate(18, X86_IST_MC);
+    idt_load();
+}
+
+/* Loads the shared IDT on the calling CPU. */
+void idt_load(void)
+{
+    struct idt_ptr p = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+
     __asm__ volatile("lidt %0" : : "m"(p) : "memory");
+}
+
+/* Registers the scheduler's hook (NULL: none). Boot only. */
+void hal_irq_set_resched_hook(hal_resched_fn fn)
+{
+    resched_hook = fn;
+}
+
+/* LAPIC spurious interrupts seen, all CPUs. */
+uint64_t x86_spurious_count(void)
+{
+    /* relaxed: a statistic. */
+    return atomic_load_explicit(&spurious, memory_order_relaxed);
+}
+
+/* Interrupts on vectors nobody owns, all CPUs. */
+uint64_t x86_unexpected_count(void)
+{
+    /* relaxed: a statistic. */
+    return atomic_load_explicit(&unexpected_count, memory_order_relaxed);
 }
 
 /* One line of explanation for the faults whose cause can be named. */
 static void explain(const struct x86_frame *f, uint64_t cr2)
 {
-    uintptr_t guard = (uintptr_t)x86_boot_stack_guard;
+    int guard_cpu = x86_stack_guard_cpu((uintptr_t)cr2);
 
-    if (cr2 >= guard && cr2 < guard + 4096 && (f->vector == 8 || f->vector == 14)) {
-        kprintf("  kernel stack overflow: boot stack guard page hit at 0x%016lx\n", cr2);
+    if (guard_cpu >= 0 && (f->vector == 8 || f->vector == 14)) {
+        kprintf("  kernel stack overflow: CPU %d's boot stack guard page hit at 0x%016lx\n",
+                guard_cpu, cr2);
     } else if (f->vector == 14) {
         kprintf("  page fault: %s %s page at 0x%016lx (%s mode%s)\n",
                 (f->error & 0x10) ? "instruction fetch from" :
@@ -124,8 +162,13 @@ static void exception(struct x86_frame *f)
 {
     if (f->vector == 14 && usercopy_fixup(f))
         return;
+    if (f->vector == X86_VEC_NM && (f->cs & 3) == 0 && (read_cr0() & CR0_TS)) {
+        x86_fpu_first_use();
+        return;
+    }
     serial_enter_panic_mode();
-    /* relaxed: one CPU; only counts re-entry on this CPU. */
+    /* relaxed: only tells a second fault while one is being dumped (on
+     * any CPU) to take the short path; nothing is ordered with it. */
     if (atomic_fetch_add_explicit(&dumping, 1, memory_order_relaxed) != 0) {
         serial_write_raw("FeuerBird: EXCEPTION while dumping an exception, halting\n");
         hal_halt(HAL_EXIT_FAILURE);
@@ -135,30 +178,54 @@ static void exception(struct x86_frame *f)
     hal_halt(HAL_EXIT_FAILURE);
 }
 
-/* Acknowledges a vector nobody owns and reports it the first time. */
+/* Acknowledges a vector nobody owns, counts it and reports it the first
+ * time it is seen on any CPU. */
 static void unexpected(unsigned v)
 {
     uint64_t bit = 1ull << (v % 64);
 
     if (lapic_in_service(v))
         lapic_eoi();
-    if ((unexpected_seen[v / 64] & bit) == 0) {
-        unexpected_seen[v / 64] |= bit;
+    /* relaxed: statistics; the fetch_or makes one CPU the reporter. */
+    atomic_fetch_add_explicit(&unexpected_count, 1, memory_order_relaxed);
+    if ((atomic_fetch_or_explicit(&unexpected_seen[v / 64], bit, memory_order_relaxed) & bit) == 0)
         kprintf("FeuerBird: unexpected interrupt vector %u acknowledged\n", v);
+}
+
+/* Runs the handler of device or IPI vector v (32..255). */
+static void interrupt(unsigned v)
+{
+    if (v < X86_VEC_PIC_BASE + 16) {
+        pic_irq(v - X86_VEC_PIC_BASE);
+    } else if (v >= X86_VEC_LINE_BASE && v < X86_VEC_LINE_BASE + X86_MAX_LINES) {
+        ioapic_irq(v - X86_VEC_LINE_BASE);
+    } else if (v == X86_VEC_LAPIC_TIMER) {
+        lapic_timer_irq();
+    } else if (v == X86_VEC_KICK) {
+        /* relaxed: a statistic. */
+        atomic_fetch_add_explicit(&x86_this_cpu()->kicks, 1, memory_order_relaxed);
+        lapic_eoi();
+    } else if (v == X86_VEC_SPURIOUS) {
+        /* relaxed: a statistic. A spurious LAPIC vector takes no EOI. */
+        atomic_fetch_add_explicit(&spurious, 1, memory_order_relaxed);
+    } else {
+        unexpected(v);
     }
 }
 
-/* Entry from isr_common with interrupts disabled. */
+/* Entry from isr_common with interrupts disabled. After an interrupt
+ * (not an exception) that hit code with IF set, the resched hook runs
+ * here, on the interrupted stack, after the EOI: it may switch to another
+ * context, and this frame returns when something switches back. */
 void x86_isr_dispatch(struct x86_frame *f)
 {
     unsigned v = (unsigned)f->vector;
 
-    if (v < 32)
+    if (v < 32) {
         exception(f);
-    else if (v < X86_VEC_PIC_BASE + 16)
-        pic_irq(v - X86_VEC_PIC_BASE);
-    else if (v == X86_VEC_LAPIC_TIMER)
-        lapic_timer_irq();
-    else if (v != X86_VEC_SPURIOUS)   /* a spurious LAPIC vector takes no EOI */
-        unexpected(v);
+        return;
+    }
+    interrupt(v);
+    if ((f->rflags & X86_RFLAGS_IF) && resched_hook != NULL)
+        resched_hook();
 }

@@ -1,7 +1,9 @@
-/* The local APIC: enabled in virtual-wire mode (the 8259 still delivers
- * the periodic tick through LINT0), its timer calibrated against the PIT
- * and used for hal_timer_oneshot. Works in xAPIC (MMIO through the direct
- * map) and in x2APIC mode (MSRs) if the firmware left it on. */
+/* The local APICs: the boot CPU's starts in virtual-wire mode (the 8259
+ * delivers the tick through LINT0 until an IOAPIC takes over), every
+ * CPU's timer runs one-shots at the rate calibrated once against the PIT,
+ * and IPIs (INIT, SIPI, kicks) go out through the ICR. Works in xAPIC
+ * (MMIO through the direct map) and in x2APIC mode (MSRs) if the firmware
+ * left it on. */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -14,10 +16,13 @@
 #include "kerr.h"
 #include "x86.h"
 
+#define LAPIC_ID         0x020
 #define LAPIC_TPR        0x080
 #define LAPIC_EOI        0x0B0
 #define LAPIC_SVR        0x0F0
 #define LAPIC_ISR        0x100
+#define LAPIC_ICR_LOW    0x300
+#define LAPIC_ICR_HIGH   0x310
 #define LAPIC_LVT_TIMER  0x320
 #define LAPIC_LVT_LINT0  0x350
 #define LAPIC_LVT_LINT1  0x360
@@ -34,20 +39,16 @@
 #define APIC_BASE_X2APIC (1ull << 10)
 #define APIC_BASE_ENABLE (1ull << 11)
 #define MSR_X2APIC_BASE 0x800u
+#define MSR_X2APIC_ICR  0x830u
+#define ICR_PENDING     (1u << 12)   /* xAPIC delivery status: send pending */
 
+/* Written once by the boot CPU before any AP starts (the AP start is
+ * ordered after them), read-only afterwards. */
 static volatile uint32_t *mmio;
 static bool x2apic;
 static bool lapic_up;
 /* counts = (ns * count_mult) >> 32; written once at boot. */
 static uint64_t count_mult;
-
-/* The pending one-shot; touched only with interrupts off. */
-static struct {
-    hal_timer_fn fn;
-    void *ctx;
-    uint64_t deadline_ns;
-    bool armed;
-} shot;
 
 /* Reads a LAPIC register given by its xAPIC MMIO offset. */
 static uint32_t lapic_read(uint32_t reg)
@@ -66,9 +67,22 @@ static void lapic_write(uint32_t reg, uint32_t v)
         mmio[reg / 4] = v;
 }
 
-/* Enables the LAPIC: LINT0 as ExtINT so the 8259 keeps working, LINT1 as
- * NMI, errors and the timer masked, spurious vector 0xFF. Needs the
- * final page tables (the MMIO page is mapped uncached there). */
+/* Programs the calling CPU's LAPIC: LINT0 as ExtINT (the 8259 path) or
+ * masked, LINT1 as NMI, errors and the timer masked, spurious vector 0xFF. */
+static void lapic_setup(bool extint)
+{
+    lapic_write(LAPIC_TPR, 0);
+    lapic_write(LAPIC_LVT_LINT0, extint ? LVT_EXTINT : LVT_MASKED);
+    lapic_write(LAPIC_LVT_LINT1, LVT_NMI);
+    lapic_write(LAPIC_LVT_ERROR, LVT_MASKED);
+    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | X86_VEC_LAPIC_TIMER);
+    lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);
+    lapic_write(LAPIC_SVR, SVR_ENABLE | X86_VEC_SPURIOUS);
+}
+
+/* Enables the boot CPU's LAPIC in the mode the firmware chose, LINT0 as
+ * ExtINT so the 8259 keeps working. Needs the final page tables (the
+ * MMIO page is mapped uncached there). */
 void lapic_init(void)
 {
     uint64_t base;
@@ -86,14 +100,53 @@ void lapic_init(void)
         if (mmio == NULL)
             hal_panic("LAPIC registers lie outside the direct map");
     }
-    lapic_write(LAPIC_TPR, 0);
-    lapic_write(LAPIC_LVT_LINT0, LVT_EXTINT);
-    lapic_write(LAPIC_LVT_LINT1, LVT_NMI);
-    lapic_write(LAPIC_LVT_ERROR, LVT_MASKED);
-    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | X86_VEC_LAPIC_TIMER);
-    lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);
-    lapic_write(LAPIC_SVR, SVR_ENABLE | X86_VEC_SPURIOUS);
+    lapic_setup(true);
     lapic_up = true;
+}
+
+/* Enables an AP's LAPIC in the boot CPU's mode (x2APIC must be switched
+ * on per CPU), LINT0 masked: only the boot CPU takes 8259 interrupts. */
+void lapic_init_ap(void)
+{
+    uint64_t base = rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE;
+
+    if (x2apic)
+        base |= APIC_BASE_X2APIC;
+    wrmsr(MSR_APIC_BASE, base);
+    lapic_setup(false);
+}
+
+/* Masks LINT0 once the IOAPIC delivers the tick instead of the 8259. */
+void lapic_mask_lint0(void)
+{
+    lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
+}
+
+/* The calling CPU's local APIC ID. */
+uint32_t lapic_id(void)
+{
+    if (x2apic)
+        return lapic_read(LAPIC_ID);
+    return lapic_read(LAPIC_ID) >> 24;
+}
+
+/* Sends an IPI (ICR low word icr_low: vector, delivery mode, level) to
+ * the CPU with APIC ID apic_id. xAPIC writes the two ICR halves with
+ * interrupts off so no handler on this CPU interleaves its own IPI, and
+ * first waits for the previous IPI to leave. */
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low)
+{
+    hal_irq_state_t irq = hal_irq_disable();
+
+    if (x2apic) {
+        wrmsr(MSR_X2APIC_ICR, ((uint64_t)apic_id << 32) | icr_low);
+    } else {
+        while (lapic_read(LAPIC_ICR_LOW) & ICR_PENDING)
+            __asm__ volatile("pause");
+        lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
+        lapic_write(LAPIC_ICR_LOW, icr_low);
+    }
+    hal_irq_restore(irq);
 }
 
 /* Starts the timer counting down from the top, masked, for calibration. */
@@ -151,6 +204,7 @@ static void arm(uint64_t ns)
 int hal_timer_oneshot(uint64_t ns, hal_timer_fn fn, void *ctx)
 {
     hal_irq_state_t irq;
+    struct x86_percpu *pc;
     uint64_t now;
 
     if (fn == NULL || ns == 0)
@@ -158,43 +212,43 @@ int hal_timer_oneshot(uint64_t ns, hal_timer_fn fn, void *ctx)
     if (count_mult == 0)
         return FB_EAGAIN;   /* before time_calibrate: no timer yet */
     irq = hal_irq_disable();
+    pc = x86_this_cpu();
     now = hal_read_timestamp();
-    shot.fn = fn;
-    shot.ctx = ctx;
-    shot.deadline_ns = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
-    shot.armed = true;
+    pc->shot.fn = fn;
+    pc->shot.ctx = ctx;
+    pc->shot.deadline_ns = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
+    pc->shot.armed = true;
     arm(ns);
     hal_irq_restore(irq);
     return FB_OK;
 }
 
-/* Disarms the one-shot and stops the countdown. */
+/* Disarms the calling CPU's one-shot and stops its countdown. */
 void hal_timer_cancel(void)
 {
     hal_irq_state_t irq = hal_irq_disable();
 
-    shot.armed = false;
+    x86_this_cpu()->shot.armed = false;
     if (lapic_up)
         lapic_write(LAPIC_TIMER_INIT, 0);
     hal_irq_restore(irq);
 }
 
-/* Timer interrupt: fires the callback once its deadline has passed,
- * otherwise counts down the remainder. */
+/* Timer interrupt: fires this CPU's callback once its deadline has
+ * passed, otherwise counts down the remainder. */
 void lapic_timer_irq(void)
 {
+    struct x86_percpu *pc = x86_this_cpu();
     uint64_t now;
-    hal_timer_fn fn;
 
     lapic_eoi();
-    if (!shot.armed)
+    if (!pc->shot.armed)
         return;
     now = hal_read_timestamp();
-    if (now < shot.deadline_ns) {
-        arm(shot.deadline_ns - now);
+    if (now < pc->shot.deadline_ns) {
+        arm(pc->shot.deadline_ns - now);
         return;
     }
-    shot.armed = false;
-    fn = shot.fn;
-    fn(shot.ctx);
+    pc->shot.armed = false;
+    pc->shot.fn(pc->shot.ctx);
 }

@@ -1,7 +1,8 @@
 /* main64: the C entry of the kernel, called by boot.S in long mode on the
  * boot stack. Brings the machine up in order (console, descriptor tables,
- * boot info, memory, page tables, time, self-check) and then runs the
- * command line's request: a fault, an automatic exit, or idling. */
+ * per-CPU data, boot info, memory, page tables, time and interrupt
+ * routing, the other CPUs, self-check) and then runs the command line's
+ * request: a fault, an in-kernel test, an automatic exit, or idling. */
 #include <stdint.h>
 
 #include "arch.h"
@@ -45,15 +46,24 @@ static void read_boot_info(uint32_t magic, uint32_t info_phys)
     cmdline_parse(boot_info.cmdline, &opts, cmdline_warning, NULL);
 }
 
-/* Starts time keeping and both timers, then enables interrupts. */
+/* Starts time keeping and both timers, routes interrupts (the IOAPIC
+ * when the MADT has one, else the 8259), then enables interrupts. */
 static void start_time(void)
 {
+    bool ioapic;
+
     lapic_init();
+    x86_percpus[0].apic_id = lapic_id();
     time_calibrate();
-    pic_init_periodic();
+    smp_acpi_init(&boot_info, opts.loglevel);
+    ioapic = ioapic_init(smp_acpi(), opts.loglevel);
+    if (ioapic)
+        ioapic_start_tick();
+    else
+        pic_init_periodic();
     if (opts.loglevel >= 1)
-        kprintf("FeuerBird: TSC %lu kHz, tick %lu ns\n", time_tsc_hz() / 1000,
-                hal_timer_period_ns());
+        kprintf("FeuerBird: TSC %lu kHz, tick %lu ns via %s\n", time_tsc_hz() / 1000,
+                hal_timer_period_ns(), ioapic ? "IOAPIC" : "8259");
     __asm__ volatile("sti");
 }
 
@@ -86,16 +96,18 @@ _Noreturn void main64(uint32_t magic, uint32_t info_phys)
     uint64_t cycles;
 
     serial_init();
-    gdt_init();
+    gdt_init(0);
+    x86_percpu_init(0, 0);
     idt_init();
     x86_cpu_probe();
     read_boot_info(magic, info_phys);
     bootmem_frames_init(&boot_info, magic, info_phys);
     x86_paging_init(&boot_info);
-    x86_cpu_protect();
+    x86_cpu_setup();
     if (opts.loglevel >= 2)
         kprintf("FeuerBird: page tables live, %lu frames free\n", bootmem_free_frames());
     start_time();
+    smp_start(&boot_info, opts.smp, opts.loglevel);
     start_caps();
     x86_selftest(opts.loglevel);
 
@@ -105,6 +117,8 @@ _Noreturn void main64(uint32_t magic, uint32_t info_phys)
         kprintf("FeuerBird: entry->ok %lu us\n", time_cycles_to_ns(cycles) / 1000);
 
     x86_inject_fault(opts.fault);
+    if (opts.test != TEST_NONE)
+        ktest_run(&opts);
     if (opts.autoexit)
         autoexit();
     for (;;)

@@ -1,7 +1,7 @@
 /* The kernel's final page tables: a direct map of physical memory at
  * X86_DIRECT_MAP (RW, NX; uncached where there is no RAM) and the image
  * at X86_KERNEL_VMA in 4 KiB pages, W^X: text RX, rodata R, data and bss
- * RW, the page under the boot stack left unmapped as its guard. */
+ * RW, the page under each CPU's boot stack left unmapped as its guard. */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -202,16 +202,14 @@ static void map_direct(uint64_t pml4, const struct boot_info *bi, uint64_t top)
 }
 
 /* Maps the pages of [start, end) of the image with the given leaf flags,
- * leaving out the boot stack guard page. */
+ * leaving out the boot stacks' guard pages. */
 static void map_image_range(uint64_t pml4, const char *start, const char *end, uint64_t flags)
 {
-    uintptr_t guard = (uintptr_t)x86_boot_stack_guard;
-
     for (uintptr_t va = (uintptr_t)start; va < (uintptr_t)end; va += HAL_PAGE_SIZE) {
         int err = FB_OK;
         uint64_t *pte;
 
-        if (va == guard)
+        if (x86_stack_guard_cpu(va) >= 0)
             continue;
         pte = x86_pte_walk(pml4, va, KERNEL_TABLE, alloc_table_frame, &err);
         if (pte == NULL)
@@ -228,7 +226,7 @@ void x86_paging_init(const struct boot_info *bi)
     uint64_t pml4;
 
     if (x86_cpu.pge) {
-        write_cr4(read_cr4() | (1ull << 7));   /* CR4.PGE: kernel pages stay in the TLB */
+        write_cr4(read_cr4() | CR4_PGE);   /* kernel pages stay in the TLB */
         global_bit = PTE_G;
     }
     if (alloc_table_frame(&pml4) != FB_OK)

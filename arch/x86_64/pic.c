@@ -1,6 +1,8 @@
-/* The periodic tick: PIT channel 0 at 100 Hz through the 8259 pair,
- * remapped to vectors 0x20-0x2F with only IRQ0 unmasked. Owns
- * hal_timer_ticks and hal_timer_period_ns. */
+/* The periodic tick: PIT channel 0 at 100 Hz, delivered through an
+ * IOAPIC line when there is one (ioapic.c; the 8259 pair is then fully
+ * masked) and otherwise through the 8259 pair, remapped to vectors
+ * 0x20-0x2F with only IRQ0 unmasked. Owns hal_timer_ticks and
+ * hal_timer_period_ns. */
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -26,9 +28,10 @@ static void io_wait(void)
     outb(0x80, 0);
 }
 
-/* Remaps both PICs (ICW1-ICW4) and unmasks IRQ0 only, then starts PIT
- * channel 0 as a rate generator at X86_PIT_HZ / X86_PIT_DIVISOR Hz. */
-void pic_init_periodic(void)
+/* Remaps both PICs (ICW1-ICW4) to X86_VEC_PIC_BASE, every line masked:
+ * even a masked 8259 can raise its spurious IRQ7, which must not land
+ * on an exception vector. */
+void pic_disable(void)
 {
     outb(PIC1_CMD, 0x11);                  /* ICW1: init, ICW4 follows */
     io_wait();
@@ -46,12 +49,32 @@ void pic_init_periodic(void)
     io_wait();
     outb(PIC2_DATA, 0x01);
     io_wait();
-    outb(PIC1_DATA, 0xFE);                 /* only IRQ0 */
+    outb(PIC1_DATA, 0xFF);
     outb(PIC2_DATA, 0xFF);
+}
 
+/* Starts PIT channel 0 as a rate generator at X86_PIT_HZ / X86_PIT_DIVISOR Hz. */
+void pit_start_periodic(void)
+{
     outb(PIT_CMD, 0x34);                   /* ch0, lo/hi byte, mode 2 */
     outb(PIT_CH0, X86_PIT_DIVISOR & 0xFF);
     outb(PIT_CH0, X86_PIT_DIVISOR >> 8);
+}
+
+/* The fallback without an IOAPIC: the tick through the 8259's IRQ0 and
+ * the boot CPU's LINT0 (ExtINT). */
+void pic_init_periodic(void)
+{
+    pic_disable();
+    outb(PIC1_DATA, 0xFE);                 /* only IRQ0 */
+    pit_start_periodic();
+}
+
+/* Counts one periodic tick (from either delivery path). */
+void x86_tick(void)
+{
+    /* relaxed: a counter; readers need no other data ordered with it. */
+    atomic_fetch_add_explicit(&ticks, 1, memory_order_relaxed);
 }
 
 /* In-service register of one PIC. */
@@ -72,8 +95,7 @@ void pic_irq(unsigned irq)
         return;
     }
     if (irq == 0) {
-        /* relaxed: a counter; readers need no other data ordered with it. */
-        atomic_fetch_add_explicit(&ticks, 1, memory_order_relaxed);
+        x86_tick();
     } else {
         kprintf("FeuerBird: unexpected IRQ %u acknowledged\n", irq);
     }
@@ -82,10 +104,10 @@ void pic_irq(unsigned irq)
     outb(PIC1_CMD, PIC_EOI);
 }
 
-/* Ticks since pic_init_periodic. */
+/* Ticks since the PIT started. */
 uint64_t hal_timer_ticks(void)
 {
-    /* relaxed: see pic_irq. */
+    /* relaxed: see x86_tick. */
     return atomic_load_explicit(&ticks, memory_order_relaxed);
 }
 

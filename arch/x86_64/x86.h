@@ -24,13 +24,29 @@
 #define X86_IST_MC  3
 
 /* Interrupt vectors owned by the HAL. */
+#define X86_VEC_NM          7    /* #NM: first FPU use of a context */
 #define X86_VEC_PIC_BASE    0x20 /* 8259 master IRQ0..7, slave IRQ8..15 */
-#define X86_VEC_LAPIC_TIMER 0x40 /* one-shot timer */
+#define X86_VEC_LINE_BASE   0x30 /* IOAPIC line n (GSI n) arrives at 0x30 + n */
+#define X86_MAX_LINES       0xC0 /* lines that have a vector: 0x30..0xEF */
+#define X86_VEC_LAPIC_TIMER 0xF0 /* one-shot timer */
+#define X86_VEC_KICK        0xF1 /* hal_cpu_kick IPI */
 #define X86_VEC_SPURIOUS    0xFF /* LAPIC spurious vector */
+
+/* CPUs the HAL can run; more in the MADT are left halted. */
+#define X86_MAX_CPUS 16
+/* Offsets in struct x86_percpu that assembly reads through %gs. */
+#define X86_PCPU_ID       8
+#define X86_PCPU_FPU_LIVE 12
+/* Offsets in a hal_context_t: saved RSP, FPU-user flag, FXSAVE area. */
+#define X86_CTX_RSP 0
+#define X86_CTX_FPU 8
+#define X86_CTX_FX  64
+#define X86_FX_BYTES 512
 
 /* MSRs used by the HAL. */
 #define MSR_EFER      0xC0000080
 #define MSR_APIC_BASE 0x1B
+#define MSR_GS_BASE   0xC0000101
 
 /* The 8254 PIT's input clock (Hz) and the divisor for the 100 Hz tick. */
 #define X86_PIT_HZ      1193182
@@ -156,7 +172,14 @@ static inline uint64_t read_rflags(void)
 
 
 /* Control register bits. */
+#define CR0_MP   (1ull << 1)
+#define CR0_EM   (1ull << 2)
+#define CR0_TS   (1ull << 3)
+#define CR0_NE   (1ull << 5)
 #define CR0_WP   (1ull << 16)
+#define CR4_PGE  (1ull << 7)
+#define CR4_OSFXSR     (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_SMEP (1ull << 20)
 #define CR4_SMAP (1ull << 21)
 

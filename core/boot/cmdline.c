@@ -31,12 +31,29 @@ static const char *const fault_names[] = {
 
 #define NFAULTS (sizeof fault_names / sizeof fault_names[0])
 
+/* Command-line spelling of each test, indexed by enum cmdline_test. */
+static const char *const test_names[] = {
+    [TEST_NONE] = "none",       [TEST_SCHED] = "sched", [TEST_SWITCH] = "switch",
+    [TEST_PREEMPT] = "preempt", [TEST_FPU] = "fpu",     [TEST_IRQ] = "irq",
+    [TEST_CTXSW] = "ctxsw",     [TEST_ALL] = "all",
+};
+
+#define NTESTS (sizeof test_names / sizeof test_names[0])
+
 /* Name of a fault kind; "?" for a value outside the enum. */
 const char *cmdline_fault_name(enum cmdline_fault f)
 {
     if ((unsigned)f >= NFAULTS)
         return "?";
     return fault_names[f];
+}
+
+/* Name of a test; "?" for a value outside the enum. */
+const char *cmdline_test_name(enum cmdline_test t)
+{
+    if ((unsigned)t >= NTESTS)
+        return "?";
+    return test_names[t];
 }
 
 /* True when slice s spells exactly the NUL-terminated word w. */
@@ -88,6 +105,51 @@ static bool parse_uint(struct slice v, uint32_t lo, uint32_t hi, uint32_t *res)
     return true;
 }
 
+/* Index of val in names[0..n), or -1. */
+static int find_name(struct slice val, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (slice_is(val, names[i]))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* Copies a policy name: 1..CMDLINE_SCHED_MAX-1 lowercase letters. */
+static bool parse_name(struct slice v, char *dst)
+{
+    if (v.n == 0 || v.n >= CMDLINE_SCHED_MAX)
+        return false;
+    for (size_t i = 0; i < v.n; i++) {
+        if (v.p[i] < 'a' || v.p[i] > 'z')
+            return false;
+    }
+    kmemcpy(dst, v.p, v.n);
+    dst[v.n] = '\0';
+    return true;
+}
+
+/* Applies test=, sched= and smp=; OPT_UNKNOWN for any other key. */
+static enum opt_result apply_kernel(struct cmdline_opts *out, struct slice key,
+                                    struct slice val, bool has_val)
+{
+    int i;
+
+    if (!slice_is(key, "test") && !slice_is(key, "sched") && !slice_is(key, "smp"))
+        return OPT_UNKNOWN;
+    if (!has_val || val.n == 0)
+        return OPT_MISSING;
+    if (slice_is(key, "test")) {
+        if ((i = find_name(val, test_names, NTESTS)) < 0)
+            return OPT_BAD;
+        out->test = (enum cmdline_test)i;
+        return OPT_OK;
+    }
+    if (slice_is(key, "sched"))
+        return parse_name(val, out->sched) ? OPT_OK : OPT_BAD;
+    return parse_uint(val, 1, CMDLINE_SMP_MAX, &out->smp) ? OPT_OK : OPT_BAD;
+}
+
 /* Applies one option key[=val]; has_val tells "key" apart from "key=". */
 static enum opt_result apply(struct cmdline_opts *out, struct slice key,
                              struct slice val, bool has_val)
@@ -102,15 +164,14 @@ static enum opt_result apply(struct cmdline_opts *out, struct slice key,
         return OPT_OK;
     }
     if (slice_is(key, "fault")) {
+        int i;
+
         if (!has_val || val.n == 0)
             return OPT_MISSING;
-        for (size_t i = 0; i < NFAULTS; i++) {
-            if (slice_is(val, fault_names[i])) {
-                out->fault = (enum cmdline_fault)i;
-                return OPT_OK;
-            }
-        }
-        return OPT_BAD;
+        if ((i = find_name(val, fault_names, NFAULTS)) < 0)
+            return OPT_BAD;
+        out->fault = (enum cmdline_fault)i;
+        return OPT_OK;
     }
     if (slice_is(key, "ticks") || slice_is(key, "loglevel")) {
         bool ticks = key.p[0] == 't';
@@ -121,7 +182,7 @@ static enum opt_result apply(struct cmdline_opts *out, struct slice key,
             return OPT_BAD;
         return OPT_OK;
     }
-    return OPT_UNKNOWN;
+    return apply_kernel(out, key, val, has_val);
 }
 
 /* Splits one token at its first '=' and applies it, warning on failure. */
@@ -153,6 +214,7 @@ int cmdline_parse(const char *s, struct cmdline_opts *out, cmdline_warn_fn warn,
     *out = (struct cmdline_opts){
         .fault = FAULT_NONE, .autoexit = false,
         .ticks = TICKS_DEFAULT, .loglevel = LOGLEVEL_DEFAULT, .warnings = 0,
+        .smp = 0, .test = TEST_NONE, .sched = "",
     };
     if (s == NULL)
         return FB_OK;

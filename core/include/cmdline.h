@@ -17,12 +17,31 @@ enum cmdline_fault {
     FAULT_GUARD,  /**< fault=guard: overflow the boot stack into its guard page */
 };
 
+/** In-kernel tests selectable with test=NAME (QEMU tests run them). */
+enum cmdline_test {
+    TEST_NONE = 0,
+    TEST_SCHED,    /**< test=sched: N threads under the policy of sched=, checksum of their work */
+    TEST_SWITCH,   /**< test=switch: live switches between every policy while threads run */
+    TEST_PREEMPT,  /**< test=preempt: a thread that never yields is preempted by the timer */
+    TEST_FPU,      /**< test=fpu: SSE registers survive switches and preemption */
+    TEST_IRQ,      /**< test=irq: a real device interrupt through a bound line */
+    TEST_CTXSW,    /**< test=ctxsw: context switch cost between two threads, in TSC cycles */
+    TEST_ALL,      /**< test=all: every test above but ctxsw, in that order */
+};
+
+#define CMDLINE_SCHED_MAX 16   /**< bytes of a sched= policy name incl. NUL */
+#define CMDLINE_SMP_MAX   64   /**< largest smp= value */
+
 /** Parsed options with their defaults applied. */
 struct cmdline_opts {
     enum cmdline_fault fault;  /**< fault=de|bp|ud|gp|pf|guard|none */
     bool autoexit;             /**< autoexit: leave QEMU with success after boot */
     uint32_t ticks;            /**< ticks=N: timer ticks to see before autoexit (1..10000, default 10) */
     uint32_t loglevel;         /**< loglevel=N: 0 quiet .. 3 debug (default 1) */
+    uint32_t smp;              /**< smp=N: start at most N CPUs (1..64; default 0: all) */
+    enum cmdline_test test;    /**< test=sched|switch|preempt|fpu|irq|ctxsw|all|none */
+    char sched[CMDLINE_SCHED_MAX]; /**< sched=NAME: scheduling policy (lowercase letters;
+                                        default "" = the kernel's default policy) */
     uint32_t warnings;         /**< number of options ignored with a warning */
 };
 
@@ -42,5 +61,8 @@ int cmdline_parse(const char *s, struct cmdline_opts *out, cmdline_warn_fn warn,
 
 /** Name of a fault kind as written on the command line ("pf"). */
 const char *cmdline_fault_name(enum cmdline_fault f);
+
+/** Name of a test as written on the command line ("sched"); "?" out of range. */
+const char *cmdline_test_name(enum cmdline_test t);
 
 #endif
