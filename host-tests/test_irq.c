@@ -49,9 +49,8 @@ static struct irq_stats stats_of(unsigned line)
     return st;
 }
 
-TestSuite(irq, .init = setup);
 
-Test(irq, lines_start_masked_and_unbound)
+Test(irq, lines_start_masked_and_unbound, .init = setup)
 {
     struct irq_stats st = stats_of(LINE);
 
@@ -59,7 +58,7 @@ Test(irq, lines_start_masked_and_unbound)
     cr_assert(!st.bound, "expected no binding after irq_init");
 }
 
-Test(irq, bind_routes_and_unmasks_the_line)
+Test(irq, bind_routes_and_unmasks_the_line, .init = setup)
 {
     cap_handle_t h = grant(CAP_R_RECV);
 
@@ -70,7 +69,7 @@ Test(irq, bind_routes_and_unmasks_the_line)
     cr_assert_eq(stats_of(LINE).binds, 1u, "expected one bind counted");
 }
 
-Test(irq, bind_needs_the_recv_right)
+Test(irq, bind_needs_the_recv_right, .init = setup)
 {
     cap_handle_t h = grant(CAP_R_READ | CAP_R_WRITE);
 
@@ -78,7 +77,7 @@ Test(irq, bind_needs_the_recv_right)
     cr_assert(hal_host_irqline_masked(LINE), "expected a refused bind to leave the line masked");
 }
 
-Test(irq, bind_refuses_a_capability_of_another_type)
+Test(irq, bind_refuses_a_capability_of_another_type, .init = setup)
 {
     cap_handle_t mem;
 
@@ -86,7 +85,7 @@ Test(irq, bind_refuses_a_capability_of_another_type)
     expect(irq_bind(&env_table, mem, 0), FB_EINVAL);
 }
 
-Test(irq, bind_refuses_a_line_the_hal_does_not_have)
+Test(irq, bind_refuses_a_line_the_hal_does_not_have, .init = setup)
 {
     cap_handle_t h;
 
@@ -97,12 +96,12 @@ Test(irq, bind_refuses_a_line_the_hal_does_not_have)
     expect(irq_bind(&env_table, h, 0), FB_EINVAL);
 }
 
-Test(irq, bind_refuses_a_cpu_that_is_not_up)
+Test(irq, bind_refuses_a_cpu_that_is_not_up, .init = setup)
 {
     expect(irq_bind(&env_table, grant(CAP_R_RECV), hal_cpu_count()), FB_EINVAL);
 }
 
-Test(irq, bind_refuses_bad_handles)
+Test(irq, bind_refuses_bad_handles, .init = setup)
 {
     cap_handle_t h = grant(CAP_R_RECV);
 
@@ -112,7 +111,7 @@ Test(irq, bind_refuses_bad_handles)
     expect(irq_bind(&env_table, h, 0), FB_ESTALE);
 }
 
-Test(irq, a_bound_line_cannot_be_bound_twice)
+Test(irq, a_bound_line_cannot_be_bound_twice, .init = setup)
 {
     cap_handle_t a = grant(CAP_R_RECV);
     cap_handle_t b = grant(CAP_R_RECV);
@@ -122,7 +121,7 @@ Test(irq, a_bound_line_cannot_be_bound_twice)
     expect(irq_bind(&env_table, a, 0), FB_EBUSY);
 }
 
-Test(irq, interrupt_is_pending_and_masks_the_line_until_ack)
+Test(irq, interrupt_is_pending_and_masks_the_line_until_ack, .init = setup)
 {
     cap_handle_t h = grant(CAP_R_RECV);
     uint32_t n = 0;
@@ -139,7 +138,7 @@ Test(irq, interrupt_is_pending_and_masks_the_line_until_ack)
     cr_assert_eq(stats_of(LINE).delivered, 1u, "expected one delivered interrupt counted");
 }
 
-Test(irq, an_edge_while_masked_is_delivered_at_ack)
+Test(irq, an_edge_while_masked_is_delivered_at_ack, .init = setup)
 {
     cap_handle_t h = grant(CAP_R_RECV);
     uint32_t n = 0;
@@ -154,7 +153,7 @@ Test(irq, an_edge_while_masked_is_delivered_at_ack)
     cr_assert_eq(n, 1u, "expected the latched edge after ack");
 }
 
-Test(irq, wait_returns_pending_interrupts_without_blocking)
+Test(irq, wait_returns_pending_interrupts_without_blocking, .init = setup)
 {
     cap_handle_t h = grant(CAP_R_RECV);
     uint32_t n = 0;
@@ -166,7 +165,7 @@ Test(irq, wait_returns_pending_interrupts_without_blocking)
     cr_assert_eq(stats_of(LINE).pending, 0u, "expected irq_wait to take the pending count");
 }
 
-Test(irq, an_unbound_line_interrupt_is_dropped_and_counted)
+Test(irq, an_unbound_line_interrupt_is_dropped_and_counted, .init = setup)
 {
     uint64_t before = irq_dropped_total();
 
@@ -177,7 +176,7 @@ Test(irq, an_unbound_line_interrupt_is_dropped_and_counted)
     cr_assert(hal_host_irqline_masked(LINE), "expected the unbound line masked again");
 }
 
-Test(irq, only_the_binding_capability_may_ack_wait_or_unbind)
+Test(irq, only_the_binding_capability_may_ack_wait_or_unbind, .init = setup)
 {
     cap_handle_t h = grant(CAP_R_RECV);
     cap_handle_t other = grant(CAP_R_RECV);
@@ -193,7 +192,7 @@ Test(irq, only_the_binding_capability_may_ack_wait_or_unbind)
     expect(irq_ack(&env_table, h), FB_ENOENT);
 }
 
-Test(irq, unbind_masks_and_forgets_pending_interrupts)
+Test(irq, unbind_masks_and_forgets_pending_interrupts, .init = setup)
 {
     cap_handle_t h = grant(CAP_R_RECV);
     uint32_t n;
@@ -206,7 +205,7 @@ Test(irq, unbind_masks_and_forgets_pending_interrupts)
     expect(irq_poll(&env_table, h, &n), FB_EAGAIN);
 }
 
-Test(irq, revoking_the_binding_capability_frees_the_line)
+Test(irq, revoking_the_binding_capability_frees_the_line, .init = setup)
 {
     cap_handle_t h = grant(CAP_R_RECV);
     cap_handle_t again;
@@ -222,7 +221,7 @@ Test(irq, revoking_the_binding_capability_frees_the_line)
     expect(irq_bind(&env_table, again, 0), FB_OK);
 }
 
-Test(irq, a_dead_binding_gives_way_to_a_new_bind_before_any_interrupt)
+Test(irq, a_dead_binding_gives_way_to_a_new_bind_before_any_interrupt, .init = setup)
 {
     cap_handle_t h = grant(CAP_R_RECV);
 
@@ -232,7 +231,7 @@ Test(irq, a_dead_binding_gives_way_to_a_new_bind_before_any_interrupt)
     cr_assert_eq(hal_host_irqline_cpu(LINE), 1u, "expected the new binding's route");
 }
 
-Test(irq, stats_refuses_bad_arguments)
+Test(irq, stats_refuses_bad_arguments, .init = setup)
 {
     struct irq_stats st;
 
@@ -240,7 +239,7 @@ Test(irq, stats_refuses_bad_arguments)
     expect(irq_stats(0, NULL), FB_EINVAL);
 }
 
-Test(irq, lines_are_independent)
+Test(irq, lines_are_independent, .init = setup)
 {
     cap_handle_t a, b;
     uint32_t n;
@@ -314,27 +313,27 @@ static void revoke_then_raise(void)
     expect(hal_host_irqline_raise(LINE), FB_OK);
 }
 
-Test(irq, wait_blocks_until_the_interrupt_arrives)
+Test(irq, wait_blocks_until_the_interrupt_arrives, .init = setup)
 {
     run_waiter_and_device(raise_line);
     expect(wait_result, FB_OK);
     cr_assert_eq(wait_count, 1u, "expected the waiter to take one interrupt, got %u", wait_count);
 }
 
-Test(irq, unbind_wakes_a_waiter_with_enoent)
+Test(irq, unbind_wakes_a_waiter_with_enoent, .init = setup)
 {
     run_waiter_and_device(unbind_line);
     expect(wait_result, FB_ENOENT);
 }
 
-Test(irq, a_waiter_whose_capability_was_revoked_wakes_at_the_next_interrupt)
+Test(irq, a_waiter_whose_capability_was_revoked_wakes_at_the_next_interrupt, .init = setup)
 {
     run_waiter_and_device(revoke_then_raise);
     expect(wait_result, FB_EREVOKED);
     cr_assert_eq(stats_of(LINE).delivered, 0u, "expected nothing delivered to a revoked binding");
 }
 
-Test(irq, wait_outside_a_scheduled_thread_with_nothing_pending_is_refused)
+Test(irq, wait_outside_a_scheduled_thread_with_nothing_pending_is_refused, .init = setup)
 {
     cap_handle_t h = grant(CAP_R_RECV);
 
