@@ -247,3 +247,63 @@ Test(frame, alloc_and_free_reject_null)
     cr_assert_eq(frame_alloc(NULL, NULL), FB_EINVAL, "expected FB_EINVAL");
     cr_assert_eq(frame_free(NULL, 0x1000), FB_EINVAL, "expected FB_EINVAL");
 }
+
+Test(frame, range_is_the_lowest_aligned_free_run, .init = setup)
+{
+    uint64_t pa = 0;
+
+    cr_assert_eq(frame_alloc_range(&fa, 16, 0x10000, UINT64_MAX, &pa), FB_OK);
+    cr_assert_eq(pa, 0x10000u, "expected the first 64 KiB boundary with 16 free frames, got %#lx",
+                 (unsigned long)pa);
+    cr_assert_eq(frame_free_count(&fa), TEST_FREE - 16, "expected 16 frames taken");
+    for (unsigned i = 0; i < 16; i++)
+        cr_assert_eq(frame_free(&fa, pa + i * PAGE), FB_OK, "expected each frame freeable");
+    cr_assert_eq(frame_free(&fa, pa), FB_EINVAL, "expected a second free refused");
+}
+
+Test(frame, range_skips_frames_that_are_taken_or_not_ram, .init = setup)
+{
+    uint64_t pa = 0;
+
+    /* Low RAM has 158 free frames: 159 must come from high RAM. */
+    cr_assert_eq(frame_alloc_range(&fa, 159, PAGE, UINT64_MAX, &pa), FB_OK);
+    cr_assert_eq(pa, 0x100000u, "expected the run in high RAM, got %#lx", (unsigned long)pa);
+    cr_assert_eq(frame_alloc_range(&fa, 159, PAGE, UINT64_MAX, &pa), FB_ENOMEM,
+                 "expected no second run of 159 (158 low frames, 97 high ones left)");
+    cr_assert_eq(frame_alloc_range(&fa, 158, PAGE, UINT64_MAX, &pa), FB_OK);
+    cr_assert_eq(pa, 0x1000u, "expected low RAM after frame 0, got %#lx", (unsigned long)pa);
+}
+
+Test(frame, range_ends_below_the_limit, .init = setup)
+{
+    uint64_t pa = 0;
+
+    cr_assert_eq(frame_alloc_range(&fa, 200, PAGE, 0x100000 + 199 * PAGE, &pa), FB_ENOMEM);
+    cr_assert_eq(frame_alloc_range(&fa, 200, PAGE, 0x100000 + 200 * PAGE, &pa), FB_OK);
+    cr_assert_eq(pa, 0x100000u);
+}
+
+Test(frame, range_never_includes_a_reserved_frame, .init = setup)
+{
+    uint64_t pa = 0;
+
+    cr_assert_eq(frame_reserve(&fa, 0x100000 + 128 * PAGE, PAGE), FB_OK);
+    cr_assert_eq(frame_alloc_range(&fa, 129, PAGE, UINT64_MAX, &pa), FB_OK);
+    cr_assert_eq(pa, 0x1000u, "expected low RAM, the high run being cut, got %#lx",
+                 (unsigned long)pa);
+    cr_assert_eq(frame_alloc_range(&fa, 128, PAGE, UINT64_MAX, &pa), FB_OK);
+    cr_assert_eq(pa, 0x100000u, "expected the 128 frames below the reserved one");
+}
+
+Test(frame, range_rejects_bad_arguments, .init = setup)
+{
+    uint64_t pa;
+
+    cr_assert_eq(frame_alloc_range(NULL, 1, PAGE, UINT64_MAX, &pa), FB_EINVAL);
+    cr_assert_eq(frame_alloc_range(&fa, 1, PAGE, UINT64_MAX, NULL), FB_EINVAL);
+    cr_assert_eq(frame_alloc_range(&fa, 0, PAGE, UINT64_MAX, &pa), FB_EINVAL);
+    cr_assert_eq(frame_alloc_range(&fa, 1, 0, UINT64_MAX, &pa), FB_EINVAL);
+    cr_assert_eq(frame_alloc_range(&fa, 1, 2048, UINT64_MAX, &pa), FB_EINVAL);
+    cr_assert_eq(frame_alloc_range(&fa, 1, 3 * PAGE, UINT64_MAX, &pa), FB_EINVAL);
+    cr_assert_eq(frame_free_count(&fa), TEST_FREE, "expected nothing taken by refused calls");
+}

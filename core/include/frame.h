@@ -59,6 +59,19 @@ int frame_alloc(struct frame_allocator *fa, uint64_t *pa);
  */
 int frame_free(struct frame_allocator *fa, uint64_t pa);
 
+/**
+ * Allocates @p n physically contiguous frames whose first frame is
+ * aligned to @p align bytes and whose last byte lies below @p limit: the
+ * lowest such run. Each frame is then an ordinary allocated frame
+ * (frame_free returns them one by one). For carving regions at boot,
+ * such as the DMA zone: O(frames covered).
+ * @return FB_OK and *@p pa; FB_ENOMEM when no such run is free; FB_EINVAL
+ *         for NULL arguments, @p n 0, or @p align not a power of two of at
+ *         least FRAME_SIZE.
+ */
+int frame_alloc_range(struct frame_allocator *fa, uint64_t n, uint64_t align, uint64_t limit,
+                      uint64_t *pa);
+
 /** Frames currently free. */
 uint64_t frame_free_count(struct frame_allocator *fa);
 

@@ -213,6 +213,40 @@ int frame_alloc(struct frame_allocator *fa, uint64_t *pa)
     return FB_ENOMEM;
 }
 
+/* Allocates the lowest run of n free frames starting on an align-byte
+ * boundary and ending below limit. Takes the allocator's lock. */
+int frame_alloc_range(struct frame_allocator *fa, uint64_t n, uint64_t align, uint64_t limit,
+                      uint64_t *pa)
+{
+    uint64_t step, first;
+
+    if (fa == NULL || pa == NULL || n == 0 || align < FRAME_SIZE || (align & (align - 1)) != 0)
+        return FB_EINVAL;
+    step = align / FRAME_SIZE;
+    lock(fa);
+    /* The first frame index whose address is aligned. */
+    first = ((fa->base + align - 1) & ~(align - 1)) / FRAME_SIZE - fa->base / FRAME_SIZE;
+    for (uint64_t i = first; i < fa->nframes && n <= fa->nframes - i; i += step) {
+        uint64_t start = fa->base + i * FRAME_SIZE;
+        uint64_t k = 0;
+
+        if (start >= limit || n > (limit - start) / FRAME_SIZE)
+            break;
+        while (k < n && !get_bit(fa->bitmap, i + k))
+            k++;
+        if (k < n)
+            continue;
+        for (k = 0; k < n; k++)
+            put_bit(fa->bitmap, i + k, true);
+        fa->free_frames -= n;
+        *pa = start;
+        unlock(fa);
+        return FB_OK;
+    }
+    unlock(fa);
+    return FB_ENOMEM;
+}
+
 /* Returns a frame; rejects foreign, reserved and already free frames.
  * Takes the lock. */
 int frame_free(struct frame_allocator *fa, uint64_t pa)
