@@ -91,6 +91,10 @@ run_case no_acpi_falls_back_to_8259 0 90 'no ACPI MADT' 'tick .* via 8259' 'ktes
 # live policy switches under load; a thread that never yields preempted by
 # the LAPIC timer; SSE registers kept across switches; COM1's interrupt
 # through an irq_bind capability, then dropped once unbound.
+# DMA pool buffers from the boot DMA zone (once: no CPU-count dependence).
+run_case ktest_dma_pool_from_the_boot_zone 0 90 'DMA zone 4096 KiB at 0x' \
+    'ktest: dma: 8 buffers .*below 4 GiB, zeroed.*ownership errors ok, zone coalesced' 'ktest: dma ok' -- \
+    --kernel "$kernel" --append "test=dma" --smp 2
 for n in 1 2 4; do
     for pol in rr prio stride; do
         run_case "ktest_sched_${pol}_smp$n" 0 90 "ktest: sched $pol: 8 threads x 200 iterations on $n CPUs, checksums match" \
@@ -109,7 +113,8 @@ for n in 1 2 4; do
 done
 # Every test in one boot: fresh threads per round, one scheduler throughout.
 run_case ktest_all_in_one_boot_smp2 0 120 'ktest: sched rr: .* checksums match' 'ktest: switch: ' \
-    'ktest: preempt: ' 'ktest: fpu: .* 0 mismatches' 'ktest: irq: unbound line dropped' 'ktest: all ok' -- \
+    'ktest: preempt: ' 'ktest: fpu: .* 0 mismatches' 'ktest: irq: unbound line dropped' \
+    'ktest: dma: .*zone coalesced' 'ktest: all ok' -- \
     --kernel "$kernel" --append "test=all loglevel=0" --smp 2
 # The context-switch benchmark prints its numbers (bench/run.sh reads them).
 run_case ktest_ctxsw_bench_prints_cycles 0 90 'bench: ctxsw_cycles [0-9]+' 'bench: ctxsw_fpu_cycles [0-9]+' \

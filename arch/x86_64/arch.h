@@ -135,6 +135,11 @@ void bootmem_frames_init(const struct boot_info *bi, uint32_t magic, uint32_t in
 int bootmem_frame_alloc(uint64_t *pa);
 void bootmem_frame_free(uint64_t pa);
 uint64_t bootmem_free_frames(void);
+/* The DMA zone: X86_DMA_ZONE_BYTES below 4 GiB under a buddy allocator. */
+#define X86_DMA_ZONE_BYTES (4u << 20)
+struct buddy;
+int bootmem_dma_zone_init(uint64_t *base);
+struct buddy *bootmem_dma_zone(void);
 
 /* time.c, pic.c, lapic.c */
 void time_calibrate(void);

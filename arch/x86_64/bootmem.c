@@ -1,11 +1,14 @@
 /* Boot-time memory: reads the loader's boot information through the
  * boot direct map, prints it, and sets up the physical frame allocator
- * with the kernel image, boot info, modules and the low 1 MiB reserved. */
+ * with the kernel image, boot info, modules and the low 1 MiB reserved;
+ * then carves the DMA zone. */
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "arch.h"
 #include "bootinfo.h"
+#include "buddy.h"
+#include "dma.h"
 #include "fmt.h"
 #include "frame.h"
 #include "hal/aspace.h"
@@ -186,4 +189,37 @@ void bootmem_frame_free(uint64_t pa)
 uint64_t bootmem_free_frames(void)
 {
     return frame_free_count(&frames);
+}
+
+/* The DMA zone: one buddy block of the largest order, carved from the
+ * frame allocator below 4 GiB at boot; DMA pools draw from it. */
+static struct buddy dma_buddy;
+static struct buddy_frame dma_meta[X86_DMA_ZONE_BYTES / FRAME_SIZE];
+static bool dma_up;
+
+/* Carves the DMA zone out of free RAM below DMA_LIMIT. Without such a run
+ * the machine boots without DMA (bootmem_dma_zone() is NULL). Boot CPU,
+ * after bootmem_frames_init. */
+int bootmem_dma_zone_init(uint64_t *base)
+{
+    uint64_t n = X86_DMA_ZONE_BYTES / FRAME_SIZE;
+    uint64_t pa;
+    int err = frame_alloc_range(&frames, n, X86_DMA_ZONE_BYTES, DMA_LIMIT, &pa);
+
+    if (err != FB_OK)
+        return err;
+    err = buddy_init(&dma_buddy, pa, n, dma_meta, sizeof dma_meta);
+    if (err == FB_OK)
+        err = buddy_add_range(&dma_buddy, pa, X86_DMA_ZONE_BYTES);
+    if (err != FB_OK)
+        return err;
+    dma_up = true;
+    *base = pa;
+    return FB_OK;
+}
+
+/* The DMA zone's allocator, or NULL when the boot found no room for it. */
+struct buddy *bootmem_dma_zone(void)
+{
+    return dma_up ? &dma_buddy : NULL;
 }

@@ -20,9 +20,9 @@
 #define SWITCH_ITERS 1000    /* switch test: yields per worker */
 #define WORK_US    100       /* work per iteration, interrupts on */
 
-/* A thread struct stays in the scheduler's registry for good, so every
- * test round (one ktest_expect) gets fresh ones; stacks are reused once
- * their threads are done. */
+/* Every test round (one ktest_expect) gets fresh thread structs, so a
+ * round never waits for the last round's threads to be off their CPUs;
+ * stacks are reused once their threads are done. */
 static struct sched_thread threads[KTEST_ROUNDS][KTEST_WORKERS];
 static unsigned rounds;                /* rounds begun; the current one is rounds - 1 */
 uint8_t ktest_stacks[KTEST_WORKERS][KTEST_STACK_SIZE] __attribute__((aligned(16)));
@@ -334,6 +334,8 @@ static void controller_main(void *arg)
         ktest_dev_fpu();
     if (t == TEST_IRQ || t == TEST_ALL)
         ktest_dev_irq();
+    if (t == TEST_DMA || t == TEST_ALL)
+        ktest_dev_dma();
     if (t == TEST_CTXSW)
         ktest_dev_ctxsw();
     ktest_finish(true, cmdline_test_name(t), NULL);

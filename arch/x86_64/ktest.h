@@ -43,8 +43,9 @@ void ktest_wait_workers(unsigned n);
 void ktest_worker_finished(void);
 void ktest_count_worker(void *arg);
 
-/* ktest_dev.c: test=fpu, test=irq, test=ctxsw. */
+/* ktest_dev.c: test=fpu, test=irq, test=ctxsw, test=dma. */
 void ktest_dev_fpu(void);
+void ktest_dev_dma(void);
 void ktest_dev_irq(void);
 void ktest_dev_ctxsw(void);
 

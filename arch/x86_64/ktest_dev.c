@@ -2,12 +2,14 @@
  * the harness): FPU/SSE registers across switches, preemption and
  * migration; a device interrupt through a line bound with a CAP_T_IRQ
  * capability, unbound and unrouted interrupts counted; the cost of a
- * context switch in TSC cycles. */
+ * context switch in TSC cycles; DMA pool buffers from the boot DMA zone. */
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "arch.h"
+#include "buddy.h"
 #include "cap.h"
+#include "dma.h"
 #include "exo_sched.h"
 #include "fmt.h"
 #include "hal/hal.h"
@@ -300,4 +302,95 @@ void ktest_dev_ctxsw(void)
     kprintf("bench: ctxsw_cycles %lu\n", raw);
     kprintf("bench: ctxsw_fpu_cycles %lu\n", fpu);
     kprintf("bench: ctxsw_yield_cycles %lu\n", yield_best / (2 * BENCH_ROUNDS));
+}
+
+#define DMA_BUFS      8
+#define DMA_BUF_BYTES 8192u
+#define DMA_ALIGN     16384u
+
+static struct cap_table dma_table;
+static struct cap_slot dma_slots[2 * DMA_BUFS + 4];
+static struct dma_buf dma_records[DMA_BUFS], big_records[DMA_BUFS];
+static struct dma_pool dma_pool, big_pool;
+
+/* Stops the dma test with why when err is not want. */
+static void dma_expect(int err, int want, const char *why)
+{
+    if (err != want)
+        ktest_finish(false, "dma", why);
+}
+
+/* True when the len bytes at p are all zero. */
+static bool all_zero(const volatile uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != 0)
+            return false;
+    }
+    return true;
+}
+
+/* test=dma: buffers from the boot DMA zone are physically contiguous,
+ * below 4 GiB, aligned and zeroed, owned by their root capability (a
+ * derived copy cannot free, a second free is stale), and the zone runs
+ * out cleanly and coalesces back to one block. */
+void ktest_dev_dma(void)
+{
+    struct buddy *zone = bootmem_dma_zone();
+    cap_handle_t h[DMA_BUFS], child, extra;
+    uint64_t pa[DMA_BUFS], big_pa, bad;
+    void *kva[DMA_BUFS];
+    struct buddy_stats bs;
+    unsigned big = 0;
+
+    if (zone == NULL)
+        ktest_finish(false, "dma", "no DMA zone at boot");
+    dma_expect(cap_table_init(&dma_table, dma_slots, 2 * DMA_BUFS + 4, lattice_top()), FB_OK,
+               "cap_table_init");
+    dma_expect(dma_pool_init(&dma_pool, zone, DMA_BUF_BYTES, DMA_ALIGN, dma_records, DMA_BUFS),
+               FB_OK, "dma_pool_init");
+    for (unsigned i = 0; i < DMA_BUFS; i++) {
+        dma_expect(dma_alloc(&dma_pool, &dma_table, &h[i], &pa[i], &kva[i]), FB_OK, "dma_alloc");
+        if (pa[i] % DMA_ALIGN != 0 || pa[i] + DMA_BUF_BYTES > DMA_LIMIT)
+            ktest_finish(false, "dma", "a buffer is misaligned or above 4 GiB");
+        if (!all_zero(kva[i], DMA_ALIGN))
+            ktest_finish(false, "dma", "a fresh buffer is not zeroed");
+        for (unsigned b = 0; b < DMA_BUF_BYTES; b++)
+            ((volatile uint8_t *)kva[i])[b] = (uint8_t)(0xA5 ^ i);
+    }
+    dma_expect(dma_alloc(&dma_pool, &dma_table, &extra, &bad, &kva[0]), FB_ENOMEM,
+               "a pool with every record in use must refuse");
+    dma_expect(cap_derive(&dma_table, h[0], CAP_R_READ | CAP_R_WRITE, lattice_bottom(), &child),
+               FB_OK, "cap_derive");
+    dma_expect(dma_free(&dma_pool, &dma_table, child), FB_EPERM, "a derived copy freed a buffer");
+    dma_expect(dma_free(&dma_pool, &dma_table, h[0]), FB_OK, "dma_free");
+    if (cap_verify(&dma_table, child, CAP_R_READ) == FB_OK)
+        ktest_finish(false, "dma", "a copy outlived its freed buffer");
+    dma_expect(dma_free(&dma_pool, &dma_table, h[0]), FB_ESTALE, "a second free must be stale");
+    dma_expect(dma_alloc(&dma_pool, &dma_table, &h[0], &pa[0], &kva[0]), FB_OK, "dma_alloc again");
+    if (!all_zero(kva[0], DMA_ALIGN))
+        ktest_finish(false, "dma", "a reused buffer kept the previous owner's bytes");
+
+    /* 1 MiB buffers from the same zone until it runs out. */
+    dma_expect(dma_pool_init(&big_pool, zone, 1u << 20, 0, big_records, DMA_BUFS), FB_OK,
+               "dma_pool_init (1 MiB)");
+    cap_handle_t bh[DMA_BUFS];
+    int err;
+
+    while ((err = dma_alloc(&big_pool, &dma_table, &bh[big], &big_pa, &kva[0])) == FB_OK)
+        big++;
+    dma_expect(err, FB_ENOMEM, "an exhausted zone must give FB_ENOMEM");
+    if (big == 0 || big >= X86_DMA_ZONE_BYTES >> 20)
+        ktest_finish(false, "dma", "the 1 MiB pool got an impossible number of buffers");
+    for (unsigned i = 0; i < big; i++)
+        dma_expect(dma_free(&big_pool, &dma_table, bh[i]), FB_OK, "dma_free (1 MiB)");
+    for (unsigned i = 0; i < DMA_BUFS; i++)
+        dma_expect(dma_free(&dma_pool, &dma_table, h[i]), FB_OK, "dma_free (all)");
+    dma_expect(buddy_check(zone, &bad), FB_OK, "the zone's buddy check failed");
+    dma_expect(buddy_stats(zone, &bs), FB_OK, "buddy_stats");
+    if (bs.largest_free_bytes != X86_DMA_ZONE_BYTES)
+        ktest_finish(false, "dma", "the zone did not coalesce back into one block");
+    kprintf("ktest: dma: %u buffers of %u bytes (%u-aligned, below 4 GiB, zeroed), "
+            "%u of 1 MiB until FB_ENOMEM, ownership errors ok, zone coalesced\n", DMA_BUFS,
+            DMA_BUF_BYTES, DMA_ALIGN, big);
 }

@@ -78,6 +78,19 @@ static void start_caps(void)
         kprintf("FeuerBird: no token key (%s): capability tokens disabled\n", fb_strerror(err));
 }
 
+/* Carves the DMA zone below 4 GiB. A machine without such a run of free
+ * RAM boots without DMA pools; nothing else depends on them. */
+static void start_dma(void)
+{
+    uint64_t base = 0;
+    int err = bootmem_dma_zone_init(&base);
+
+    if (err != FB_OK)
+        kprintf("FeuerBird: no DMA zone (%s): DMA pools disabled\n", fb_strerror(err));
+    else if (opts.loglevel >= 1)
+        kprintf("FeuerBird: DMA zone %u KiB at 0x%lx\n", X86_DMA_ZONE_BYTES / 1024, base);
+}
+
 /* Waits for opts.ticks timer interrupts, then leaves QEMU with success. */
 _Noreturn static void autoexit(void)
 {
@@ -104,6 +117,7 @@ _Noreturn void main64(uint32_t magic, uint32_t info_phys)
     bootmem_frames_init(&boot_info, magic, info_phys);
     x86_paging_init(&boot_info);
     x86_cpu_setup();
+    start_dma();
     if (opts.loglevel >= 2)
         kprintf("FeuerBird: page tables live, %lu frames free\n", bootmem_free_frames());
     start_time();

@@ -35,7 +35,7 @@ static const char *const fault_names[] = {
 static const char *const test_names[] = {
     [TEST_NONE] = "none",       [TEST_SCHED] = "sched", [TEST_SWITCH] = "switch",
     [TEST_PREEMPT] = "preempt", [TEST_FPU] = "fpu",     [TEST_IRQ] = "irq",
-    [TEST_CTXSW] = "ctxsw",     [TEST_ALL] = "all",
+    [TEST_CTXSW] = "ctxsw",     [TEST_DMA] = "dma",     [TEST_ALL] = "all",
 };
 
 #define NTESTS (sizeof test_names / sizeof test_names[0])

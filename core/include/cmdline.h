@@ -26,6 +26,7 @@ enum cmdline_test {
     TEST_FPU,      /**< test=fpu: SSE registers survive switches and preemption */
     TEST_IRQ,      /**< test=irq: a real device interrupt through a bound line */
     TEST_CTXSW,    /**< test=ctxsw: context switch cost between two threads, in TSC cycles */
+    TEST_DMA,      /**< test=dma: DMA pool buffers from the boot DMA zone, owned through capabilities */
     TEST_ALL,      /**< test=all: every test above but ctxsw, in that order */
 };
 
