@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_util.h"
 #include "bootinfo.h"
 #include "cap.h"
 #include "fmt.h"
@@ -19,18 +20,9 @@
 #include "kerr.h"
 #include "lattice.h"
 
-#define RUNS 9   /* odd, so the median is one measured run */
 
 /* Keeps results alive so the compiler cannot drop the measured work. */
 static volatile uint64_t sink;
-
-/* One benchmark: body runs iters operations; setup prepares state once. */
-struct bench {
-    const char *name;
-    uint64_t iters;
-    void (*setup)(void);
-    void (*body)(uint64_t iters);
-};
 
 /* Stops the run with a message naming the failed step. */
 static void fail(const char *what, int err)
@@ -294,41 +286,6 @@ static const struct bench benches[] = {
     { "host.cap_token_verify", 100000, NULL, body_token_verify },
 };
 
-/* Orders doubles for qsort. */
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Median of n values (n odd); reorders them. */
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof v[0], cmp_double);
-    return v[n / 2];
-}
-
-/* ns per operation of one timed run of b. */
-static double timed_run(const struct bench *b)
-{
-    uint64_t t0 = hal_read_timestamp();
-
-    b->body(b->iters);
-    return (double)(hal_read_timestamp() - t0) / (double)b->iters;
-}
-
-/* Median ns per operation of RUNS timed runs, after one warm-up run. */
-static double measure(const struct bench *b)
-{
-    double ns[RUNS];
-
-    b->body(b->iters / 10 + 1);
-    for (int r = 0; r < RUNS; r++)
-        ns[r] = timed_run(b);
-    return median(ns, RUNS);
-}
-
 /* measure() of two benchmarks with their runs interleaved, so that both
  * see the same machine noise and their ratio means something. */
 static void measure_pair(const struct bench *a, const struct bench *b, double *a_ns, double *b_ns)
@@ -343,14 +300,6 @@ static void measure_pair(const struct bench *a, const struct bench *b, double *a
     }
     *a_ns = median(na, RUNS);
     *b_ns = median(nb, RUNS);
-}
-
-/* Writes one result line. */
-static void result(FILE *out, const char *name, double value, const char *unit, const char *better)
-{
-    fprintf(out, "{\"name\": \"%s\", \"value\": %.2f, \"unit\": \"%s\", \"better\": \"%s\"}\n",
-            name, value, unit, better);
-    fflush(out);
 }
 
 /* ------------------------------------------ revocation of a big subtree */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bench_util.h"
 #include "buddy.h"
 #include "cap.h"
 #include "dma.h"
@@ -15,19 +16,11 @@
 #include "kerr.h"
 #include "lattice.h"
 
-#define RUNS 9   /* odd, so the median is one measured run */
 #define PAGE ((uint64_t)BUDDY_FRAME_SIZE)
 
 /* Keeps results alive so the compiler cannot drop the measured work. */
 static volatile uint64_t sink;
 
-/* One benchmark: body runs iters alloc+free pairs on state set up once. */
-struct bench {
-    const char *name;
-    uint64_t iters;
-    void (*setup)(void);
-    void (*body)(uint64_t iters);
-};
 
 /* Stops the run with a message naming the failed step. */
 static void fail(const char *what, int err)
@@ -173,34 +166,6 @@ static void body_dma(uint64_t iters)
 
 /* ------------------------------------------------------------- harness */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* ns per pair of one timed run of b. */
-static double timed_run(const struct bench *b)
-{
-    uint64_t t0 = hal_read_timestamp();
-
-    b->body(b->iters);
-    return (double)(hal_read_timestamp() - t0) / (double)b->iters;
-}
-
-/* Median ns per pair of RUNS timed runs, after one warm-up run. */
-static double measure(const struct bench *b)
-{
-    double ns[RUNS];
-
-    b->body(b->iters / 10 + 1);
-    for (int r = 0; r < RUNS; r++)
-        ns[r] = timed_run(b);
-    qsort(ns, RUNS, sizeof ns[0], cmp_double);
-    return ns[RUNS / 2];
-}
-
 static const struct bench benches[] = {
     { "host.buddy_pair_order0", 2000000, setup_buddy, body_buddy_order0 },
     { "host.buddy_pair_mixed", 2000000, setup_mixed, body_buddy_mixed },
@@ -220,8 +185,7 @@ int main(int argc, char **argv)
         const struct bench *b = &benches[i];
 
         b->setup();
-        fprintf(out, "{\"name\": \"%s\", \"value\": %.2f, \"unit\": \"ns\", \"better\": \"lower\"}\n",
-                b->name, measure(b));
+        result(out, b->name, measure(b), "ns", "lower");
         fflush(out);
     }
     if (out != stdout)

@@ -9,40 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bench_util.h"
+#include "exo_sched.h"
 #include "hal/context.h"
 #include "hal/timestamp.h"
 #include "kerr.h"
-#include "exo_sched.h"
 
-#define RUNS 9          /* odd, so the median is one measured run */
 #define PICKS 200000u   /* pick + re-enqueue pairs per run */
 #define SWITCHES 100000u /* round trips per run */
 
 static struct sched_rq rq;
 static struct sched_thread threads[1000];
-
-/* Orders doubles for qsort. */
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Median of n values (sorts them). */
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof v[0], cmp_double);
-    return v[n / 2];
-}
-
-/* Writes one result line. */
-static void result(FILE *out, const char *name, double value)
-{
-    fprintf(out, "{\"name\": \"%s\", \"value\": %.2f, \"unit\": \"ns\", \"better\": \"lower\"}\n",
-            name, value);
-    fflush(out);
-}
 
 /* ns per pick_next + tick + enqueue with n runnable threads under ops;
  * parameters vary so priority levels and stride passes differ. */
@@ -123,10 +100,10 @@ int main(int argc, char **argv)
     for (int p = 0; p < 3; p++) {
         for (int s = 0; s < 3; s++) {
             snprintf(name, sizeof name, "host.sched_pick_%s_%u", ops[p]->name, sizes[s]);
-            result(out, name, bench_pick(ops[p], sizes[s]));
+            result(out, name, bench_pick(ops[p], sizes[s]), "ns", "lower");
         }
     }
-    result(out, "host.context_switch", bench_switch());
+    result(out, "host.context_switch", bench_switch(), "ns", "lower");
     if (out != stdout)
         fclose(out);
     return 0;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "acpi.h"
+#include "fuzz_util.h"
 #include "kerr.h"
 
 #define MAX_MAPS 65536   /* phys() calls per parse; more are refused */
@@ -44,13 +45,6 @@ static void unmap_all(struct window *win)
 {
     while (win->nmaps > 0)
         free(win->maps[--win->nmaps]);
-}
-
-/* Fails the run loudly so the fuzzer records the input. */
-static void check(bool ok)
-{
-    if (!ok)
-        abort();
 }
 
 /* A failed parse returns a documented code and leaves zeroes; a

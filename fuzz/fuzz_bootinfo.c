@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bootinfo.h"
+#include "fuzz_util.h"
 #include "kerr.h"
 
 #define RAW_REGION_BYTES 20   /* base u64, length u64, type u32 */
@@ -25,13 +26,6 @@ static const void *window_phys(uint64_t paddr, size_t len, void *ctx)
     if (paddr > w->size || len > w->size - paddr)
         return NULL;
     return w->data + paddr;
-}
-
-/* Fails the run loudly so the fuzzer records the input. */
-static void check(bool ok)
-{
-    if (!ok)
-        abort();
 }
 
 /* True when s holds a NUL within its n bytes. */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "buddy.h"
+#include "fuzz_util.h"
 #include "kerr.h"
 
 #define PAGE ((uint64_t)BUDDY_FRAME_SIZE)
@@ -31,12 +32,6 @@ struct block {
     unsigned order;
 };
 
-/* The bytes of the input, read front to back; zeroes once exhausted. */
-struct reader {
-    const uint8_t *p;
-    size_t n;
-};
-
 static struct buddy b;
 static struct buddy_frame meta[MAX_FRAMES];
 static uint64_t base, nframes;
@@ -50,30 +45,6 @@ static uint64_t n_managed, n_used;
 static uint64_t last_freed;          /* 0 until a block was freed */
 static uint32_t prefix[MAX_FRAMES + 1]; /* prefix[i]: free managed frames below i */
 static bool prefix_stale;               /* the model changed since prefix[] was computed */
-
-/* Fails the run loudly so the fuzzer records the input. */
-static void check(bool ok)
-{
-    if (!ok)
-        abort();
-}
-
-/* The next input byte, 0 once the input is exhausted. */
-static uint8_t u8(struct reader *r)
-{
-    if (r->n == 0)
-        return 0;
-    r->n--;
-    return *r->p++;
-}
-
-/* The next two input bytes, little-endian. */
-static uint16_t u16(struct reader *r)
-{
-    uint16_t lo = u8(r);
-
-    return (uint16_t)(lo | (uint16_t)(u8(r) << 8));
-}
 
 /* Frames in a block of order k. */
 static uint64_t frames_of(unsigned k)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cap.h"
+#include "fuzz_util.h"
 #include "kerr.h"
 #include "lattice.h"
 
@@ -58,12 +59,6 @@ struct token {
     uint32_t revokes;       /* the node's revokes when minted */
 };
 
-/* The bytes of the input, read front to back; zeroes once exhausted. */
-struct reader {
-    const uint8_t *p;
-    size_t n;
-};
-
 static const uint32_t capacity[NTABLES] = { 32, 32, 8 };
 static struct cap_slot slots[NTABLES][MAX_SLOTS];
 static struct cap_table tables[NTABLES];
@@ -77,28 +72,6 @@ static uint32_t reserved[NTABLES][MAX_SLOTS]; /* indexes held by cap_table_alloc
 static uint32_t n_reserved[NTABLES];
 static uint64_t reclaimed[NTABLES];           /* last stats.reclaimed seen */
 static uint64_t known_reclaimed[NTABLES];     /* reclamations the model noticed */
-
-/* Fails the run loudly so the fuzzer records the input. */
-static void check(bool ok)
-{
-    if (!ok)
-        abort();
-}
-
-static uint8_t u8(struct reader *r)
-{
-    if (r->n == 0)
-        return 0;
-    r->n--;
-    return *r->p++;
-}
-
-static uint16_t u16(struct reader *r)
-{
-    uint16_t lo = u8(r);
-
-    return (uint16_t)(lo | (uint16_t)(u8(r) << 8));
-}
 
 static uint32_t rd32(const uint8_t *p)
 {

@@ -14,6 +14,7 @@
 
 #include "cap.h"
 #include "hmac.h"
+#include "fuzz_util.h"
 #include "kerr.h"
 #include "lattice.h"
 
@@ -44,13 +45,6 @@ static struct cap_slot slots_a[16], slots_b[8];
 static struct cap_table tables[2];
 static struct minted tokens[MAX_TOKENS];
 static int n_tokens;
-
-/* Fails the run loudly so the fuzzer records the input. */
-static void check(bool ok)
-{
-    if (!ok)
-        abort();
-}
 
 /* Mints a token for h in table t and records its lookup. */
 static void mint(int t, cap_handle_t h)

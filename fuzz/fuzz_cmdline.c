@@ -7,16 +7,10 @@
 #include <string.h>
 
 #include "cmdline.h"
+#include "fuzz_util.h"
 #include "kerr.h"
 
 #define MAX_LINE 4096
-
-/* Fails the run loudly so the fuzzer records the input. */
-static void check(int ok)
-{
-    if (!ok)
-        abort();
-}
 
 /* Counts warnings and checks each message is a terminated, bounded string. */
 static void count_warning(const char *msg, void *ctx)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fuzz_util.h"
 #include "kerr.h"
 #include "exo_sched.h"
 
@@ -24,13 +25,6 @@ static struct sched_rq rq;
 static struct sched_thread th[NTHREADS];
 static bool queued[NTHREADS];     /* the model: on rq's queue */
 static struct sched_thread *running;  /* picked, not re-queued */
-
-/* Aborts unless ok. */
-static void require(bool ok)
-{
-    if (!ok)
-        abort();
-}
 
 /* Highest priority among queued threads, or -1. */
 static int top_level(void)
@@ -83,11 +77,11 @@ static void step(uint8_t op, uint8_t a)
             top = top_level();
         }
         running = sched_rq_pick(&rq);
-        require((running == NULL) == (top < 0));
+        check((running == NULL) == (top < 0));
         if (running != NULL) {
-            require(queued[running - th]);
+            check(queued[running - th]);
             queued[running - th] = false;
-            require(rq.ops != &sched_prio_ops || (int)running->param.priority == top);
+            check(rq.ops != &sched_prio_ops || (int)running->param.priority == top);
         }
         break;
     }
@@ -125,12 +119,12 @@ static void step(uint8_t op, uint8_t a)
         unsigned before = rq.nr_queued;
 
         sched_rq_set_policy(&rq, ops[a % 3]);
-        require(rq.nr_queued == before);
+        check(rq.nr_queued == before);
         break;
     }
     }
-    require(sched_rq_check(&rq) == FB_OK);
-    require(rq.nr_queued == model_count());
+    check(sched_rq_check(&rq) == FB_OK);
+    check(rq.nr_queued == model_count());
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -141,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < NTHREADS; i++) {
         struct sched_params p = { (unsigned)i % 16u, 1u + (unsigned)i * 31u };
 
-        require(sched_thread_init(&th[i], "f", &p) == FB_OK);
+        check(sched_thread_init(&th[i], "f", &p) == FB_OK);
         queued[i] = false;
     }
     running = NULL;
