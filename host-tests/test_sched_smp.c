@@ -127,6 +127,45 @@ Test(sched_smp, a_bound_thread_only_ever_runs_on_its_cpu)
     halt_and_check(3, w, 12);
 }
 
+/* Yields iters times; two of these pinned to one CPU ping-pong. */
+static void yielder_main(void *arg)
+{
+    struct worker *w = arg;
+
+    for (unsigned i = 0; i < w->iters; i++) {
+        atomic_fetch_add(&w->done, 1);
+        sched_yield_cpu();
+    }
+    atomic_fetch_add(&finished, 1);
+}
+
+Test(sched_smp, threads_pinned_to_one_cpu_leave_the_idle_cpus_asleep)
+{
+    static struct worker w[2];
+    struct sched_cpu_stats before[4], after[4];
+
+    cr_assert_eq(harness_boot(3, &sched_rr_ops, 1000 * MS), 0);
+    for (unsigned c = 2; c <= 3; c++)
+        expect(sched_cpu_stats(c, &before[c]), FB_OK);
+    for (unsigned i = 0; i < 2; i++) {
+        worker_init(&w[i], 2000, 1);
+        expect(sched_thread_create(&w[i].t, "pinned", yielder_main, &w[i], malloc(HARNESS_STACK),
+                                   HARNESS_STACK, NULL), FB_OK);
+        expect(sched_set_affinity(&w[i].t, 1ull << 1), FB_OK);
+        expect(sched_thread_start(&w[i].t), FB_OK);
+    }
+    cr_assert(harness_wait_for(&finished, 2, 60000), "expected both pinned threads to finish");
+    for (unsigned c = 2; c <= 3; c++) {
+        expect(sched_cpu_stats(c, &after[c]), FB_OK);
+        /* A few wake-ups may come from the starts themselves; one per
+         * yield (4000 here) would mean every yield kicked them. */
+        cr_assert_lt(after[c].idle_waits - before[c].idle_waits, 100,
+                     "CPU %u woke %lu times for threads it may not run", c,
+                     (unsigned long)(after[c].idle_waits - before[c].idle_waits));
+    }
+    halt_and_check(3, w, 2);
+}
+
 Test(sched_smp, affinity_rejects_a_mask_without_any_cpu)
 {
     struct sched_thread t;

@@ -27,6 +27,10 @@
 
 static struct sched_rq rqs[SCHED_MAX_CPUS];
 
+/* Queued threads a CPU looks at when deciding whether an idle CPU could
+ * take one of them (kick_for_surplus). */
+#define SURPLUS_SCAN 8
+
 /* The policy new queues get; changed under every queue lock. Acquire on
  * load pairs with the release in sched_set_policy (the ops table is
  * constant data, so this is about a fresh view, not correctness). */
@@ -372,6 +376,25 @@ static void put_prev(struct sched_rq *rq, struct sched_thread *prev, enum sched_
     }
 }
 
+/* Kicks an idle CPU that one of the first SURPLUS_SCAN threads still
+ * queued on rq may run on, so it steals it; a CPU their affinity forbids
+ * is left asleep (pinned threads would otherwise cost an IPI per yield).
+ * rq's lock held. */
+static void kick_for_surplus(const struct sched_rq *rq)
+{
+    /* relaxed: a hint; the stealing CPU re-checks under the queue lock. */
+    uint64_t idle = atomic_load_explicit(&idle_mask, memory_order_relaxed) & ~cpu_bit(rq->cpu);
+    unsigned seen = 0;
+
+    for (const struct sched_thread *t = rq->q_head; t != NULL && idle != 0 && seen < SURPLUS_SCAN;
+         t = t->rq_next, seen++) {
+        if ((t->affinity & idle) != 0) {
+            kick(lowest(t->affinity & idle));
+            return;
+        }
+    }
+}
+
 /* See sched_internal.h. */
 void sched_reschedule(enum sched_why why)
 {
@@ -395,13 +418,8 @@ void sched_reschedule(enum sched_why why)
         next = steal(rq);
     if (next == NULL)
         next = &rq->idle;
-    else if (rq->nr_queued > 0) {
-        /* relaxed: a hint; surplus work may interest an idle CPU. */
-        uint64_t idle = atomic_load_explicit(&idle_mask, memory_order_relaxed) & ~cpu_bit(rq->cpu);
-
-        if (idle != 0)
-            kick(lowest(idle));
-    }
+    else
+        kick_for_surplus(rq);
     switch_to(rq, prev, next, why == SCHED_WHY_EXIT);
 }
 
