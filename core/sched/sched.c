@@ -171,6 +171,28 @@ static unsigned select_cpu(const struct sched_thread *t)
     return pick_cpu(t->affinity, thread_cpu(t));
 }
 
+/* Locks the queues of t's CPU (*home) and of the CPU it should go to
+ * under mask (*target: pick_cpu's choice, or home itself when keep_home
+ * and mask allows it), retrying until t's CPU did not change before both
+ * were held. t's lock held, so t's CPU can only change through a queue
+ * lock (see the file comment). */
+static void lock_home_and_target(const struct sched_thread *t, uint64_t mask, bool keep_home,
+                                 unsigned *home, unsigned *target)
+{
+    for (;;) {
+        unsigned c = thread_cpu(t);
+        unsigned to = keep_home && (mask & cpu_bit(c)) ? c : pick_cpu(mask, c);
+
+        lock_pair(c, to);
+        if (thread_cpu(t) == c) {
+            *home = c;
+            *target = to;
+            return;
+        }
+        unlock_pair(c, to);
+    }
+}
+
 /* Queues t on rq (its lock held) as CPU rq->cpu's thread and decides
  * whether that CPU must be kicked: it idles, or t should preempt. */
 static bool enqueue_and_judge(struct sched_rq *rq, struct sched_thread *t)
@@ -252,14 +274,7 @@ static void place_migrant(struct sched_rq *rq, struct sched_thread *t)
     bool kick_it;
 
     spin_lock(&t->lock);
-    for (;;) {
-        c = thread_cpu(t);
-        target = select_cpu(t);
-        lock_pair(c, target);
-        if (thread_cpu(t) == c)
-            break;
-        unlock_pair(c, target);
-    }
+    lock_home_and_target(t, t->affinity, false, &c, &target);
     rq->migrating = NULL;
     kick_it = enqueue_and_judge(&rqs[target], t);
     unlock_pair(c, target);
@@ -799,14 +814,7 @@ int sched_set_affinity(struct sched_thread *t, uint64_t mask)
         return FB_EINVAL;
     s = hal_irq_disable();
     spin_lock(&t->lock);
-    for (;;) {
-        c = thread_cpu(t);
-        target = (mask & cpu_bit(c)) ? c : pick_cpu(mask, c);
-        lock_pair(c, target);
-        if (thread_cpu(t) == c)
-            break;
-        unlock_pair(c, target);
-    }
+    lock_home_and_target(t, mask, true, &c, &target);
     t->affinity = mask;
     if (t->rq == &rqs[c] && target != c) {
         wait_saved(t);
@@ -834,14 +842,7 @@ void sched_wake_thread(struct sched_thread *t)
 
     spin_lock(&t->lock);
     t->wq = NULL;
-    for (;;) {
-        c = thread_cpu(t);
-        target = select_cpu(t);
-        lock_pair(c, target);
-        if (thread_cpu(t) == c)
-            break;
-        unlock_pair(c, target);
-    }
+    lock_home_and_target(t, t->affinity, false, &c, &target);
     if (t->state == SCHED_BLOCKED) {
         if (t->is_curr) {
             t->state = SCHED_RUNNING;  /* never left its CPU: carry on */
