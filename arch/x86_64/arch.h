@@ -154,6 +154,7 @@ void lapic_init(void);
 void lapic_init_ap(void);
 void lapic_mask_lint0(void);
 uint32_t lapic_id(void);
+bool lapic_addressable(uint32_t apic_id);
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);
 void lapic_calibrate_start(void);
 void lapic_calibrate_finish(uint32_t pit_ticks);

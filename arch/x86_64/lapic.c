@@ -130,14 +130,25 @@ uint32_t lapic_id(void)
     return lapic_read(LAPIC_ID) >> 24;
 }
 
+/* True when an IPI can name apic_id in the current mode: xAPIC has an
+ * 8-bit destination field, x2APIC a 32-bit one. */
+bool lapic_addressable(uint32_t apic_id)
+{
+    return x2apic || apic_id <= 0xFF;
+}
+
 /* Sends an IPI (ICR low word icr_low: vector, delivery mode, level) to
  * the CPU with APIC ID apic_id. xAPIC writes the two ICR halves with
  * interrupts off so no handler on this CPU interleaves its own IPI, and
- * first waits for the previous IPI to leave. */
+ * first waits for the previous IPI to leave. An APIC ID the mode cannot
+ * address is not sent to (lapic_addressable). */
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low)
 {
-    hal_irq_state_t irq = hal_irq_disable();
+    hal_irq_state_t irq;
 
+    if (!lapic_addressable(apic_id))
+        return;   /* truncated, it would hit another CPU (APIC ID 256 -> 0) */
+    irq = hal_irq_disable();
     if (x2apic) {
         wrmsr(MSR_X2APIC_ICR, ((uint64_t)apic_id << 32) | icr_low);
     } else {

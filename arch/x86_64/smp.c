@@ -217,10 +217,12 @@ static bool start_ap(unsigned cpu, uint32_t apic_id)
     return true;
 }
 
-/* True for the MADT entries smp_start brings up: enabled, not the boot CPU. */
+/* True for the MADT entries smp_start brings up: enabled, not the boot
+ * CPU, and addressable by an IPI in the LAPIC's mode (an x2APIC entry
+ * above 255 cannot be named in xAPIC mode). */
 static bool is_ap(const struct acpi_cpu *c, uint32_t bsp)
 {
-    return c->enabled && c->apic_id != bsp;
+    return c->enabled && c->apic_id != bsp && lapic_addressable(c->apic_id);
 }
 
 /* Starts every enabled AP of the MADT, at most max_cpus CPUs in all
