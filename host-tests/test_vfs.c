@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "expect.h"
+#include "gnu_cpio.h"
 #include "hal_host.h"
 #include "kerr.h"
 #include "vfs.h"
@@ -813,33 +814,6 @@ Test(vfs, readdir_of_a_file_is_enotsup)
 }
 
 /* ---- cpio ---- */
-
-/* `find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --reproducible`
- * (GNU cpio 2.13) over bin/ (0755), bin/hi (0755, "hello\n") and
- * bin/sh -> hi, padded to 1024 bytes; the same bytes as test_cpio.c. */
-static const char gnu_newc[] =
-    "070701" "00000000" "000041ED" "00000000" "00000000" "00000003" "6553F100"
-        "00000000" "00000000" "00000000" "00000000" "00000000" "00000002" "00000000"
-        ".\0"
-    "070701" "00000001" "000041ED" "00000000" "00000000" "00000002" "6553F100"
-        "00000000" "00000000" "00000000" "00000000" "00000000" "00000004" "00000000"
-        "bin\0\0\0"
-    "070701" "00000002" "000081ED" "00000000" "00000000" "00000001" "6553F100"
-        "00000006" "00000000" "00000000" "00000000" "00000000" "00000007" "00000000"
-        "bin/hi\0\0\0\0"
-        "hello\n\0\0"
-    "070701" "00000003" "0000A1FF" "00000000" "00000000" "00000001" "6553F100"
-        "00000002" "00000000" "00000000" "00000000" "00000000" "00000007" "00000000"
-        "bin/sh\0\0\0\0"
-        "hi\0\0"
-    "070701" "00000000" "00000000" "00000000" "00000000" "00000001" "00000000"
-        "00000000" "00000000" "00000000" "00000000" "00000000" "0000000B" "00000000"
-        "TRAILER!!!\0\0\0\0"
-    ;
-
-#define GNU_LEN 604
-#define GNU_FILE 1024
-#define MTIME 0x6553F100u
 
 /* The GNU archive with its zero padding, as the boot loader hands it over. */
 static const uint8_t *gnu_archive(void)
