@@ -111,7 +111,8 @@ measure_boot() {
 # Boots test=ctxsw once on one CPU and records the kernel's context-switch
 # figures (each already the fastest of several batches, in TSC cycles):
 # qemu.ACCEL.ctxsw_cycles (bare switch), ctxsw_fpu_cycles (both sides FPU
-# users), ctxsw_yield_cycles (sched_yield_cpu between two threads).
+# users), ctxsw_yield_cycles (sched_yield_cpu between two threads),
+# null_syscall_cycles (a null system call round trip from user mode).
 measure_ctxsw() {
     local log=$out_dir/ctxsw.log err=$out_dir/ctxsw.err acc name v
     if ! bash scripts/qemu-run.sh --kernel "$kernel" --append "test=ctxsw loglevel=0" --smp 1 \
@@ -122,7 +123,7 @@ measure_ctxsw() {
         return 0
     fi
     acc=$(sed -n 's/^\[qemu\] \([a-z]*\): kernel verdict.*/\1/p' "$err" | head -n1)
-    for name in ctxsw_cycles ctxsw_fpu_cycles ctxsw_yield_cycles; do
+    for name in ctxsw_cycles ctxsw_fpu_cycles ctxsw_yield_cycles null_syscall_cycles; do
         v=$(sed -n "s/^bench: $name \([0-9]*\).*/\1/p" "$log" | head -n1)
         if [ -n "$v" ]; then
             result "qemu.${acc:-unknown}.$name" "$v" cycles lower

@@ -283,6 +283,15 @@ Test(cmdline, every_test_name_selects_its_test)
     cr_assert_str_eq(cmdline_test_name((enum cmdline_test)99), "?", "expected ? out of range");
 }
 
+Test(cmdline, test_user_selects_the_user_mode_test)
+{
+    struct warns w;
+
+    cr_assert_eq(parse("test=user", &w).test, TEST_USER, "expected TEST_USER");
+    cr_assert_str_eq(cmdline_test_name(TEST_USER), "user", "expected the name \"user\"");
+    cr_assert_eq(w.count, 0, "expected no warnings");
+}
+
 Test(cmdline, unknown_test_warns_and_keeps_previous)
 {
     struct warns w;

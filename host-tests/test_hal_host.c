@@ -1,6 +1,7 @@
 /* Specification of the pthread host HAL (hal/host/): time, simulated CPUs,
- * simulated interrupts and timers, console, entropy, panic, contexts,
- * address spaces over the simulated RAM, and user copies. */
+ * simulated interrupts and timers, console output and input, entropy,
+ * panic, contexts, address spaces over the simulated RAM, user copies,
+ * and simulated user mode (system calls, faults, the runner). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <linux/filter.h>
@@ -20,6 +21,7 @@
 
 #include "hal/hal.h"
 #include "hal_host.h"
+#include "hal_host_user.h"
 #include "kerr.h"
 
 #define MS 1000000ull
@@ -346,6 +348,81 @@ Test(console, concurrent_writes_never_interleave_inside_one_call)
                          off, i);
     }
     free(c.buf);
+}
+
+Test(console, read_with_no_input_returns_nothing)
+{
+    char buf[8];
+
+    cr_assert_eq(hal_console_read(buf, sizeof buf), 0u, "expected 0 bytes with nothing fed");
+}
+
+Test(console, fed_bytes_are_read_in_order_in_pieces)
+{
+    char buf[8] = { 0 };
+
+    hal_host_console_feed("hel", 3);
+    hal_host_console_feed("lo\0!", 4);
+    cr_assert_eq(hal_console_read(buf, 2), 2u, "expected the 2 bytes asked for");
+    cr_assert_arr_eq(buf, "he", 2, "expected the oldest bytes first");
+    cr_assert_eq(hal_console_read(buf, sizeof buf), 5u, "expected the 5 bytes left");
+    cr_assert_arr_eq(buf, "llo\0!", 5, "expected the rest in order, NUL included");
+    cr_assert_eq(hal_console_read(buf, sizeof buf), 0u, "expected the input drained");
+}
+
+Test(console, input_beyond_the_buffer_is_dropped)
+{
+    size_t cap = HAL_HOST_CONSOLE_INPUT;
+    char *in = malloc(cap + 100), *out = malloc(cap + 100);
+
+    for (size_t i = 0; i < cap + 100; i++)
+        in[i] = (char)(i * 7);
+    hal_host_console_feed(in, cap + 100);
+    hal_host_console_feed("x", 1);
+    cr_assert_eq(hal_console_read(out, cap + 100), cap, "expected exactly the buffer's worth");
+    cr_assert_arr_eq(out, in, cap, "expected the first bytes kept, the overflow dropped");
+    hal_host_console_feed("y", 1);
+    cr_assert_eq(hal_console_read(out, 4), 1u, "expected room again once drained");
+    cr_assert_eq(out[0], 'y', "expected the byte fed after draining");
+    free(in);
+    free(out);
+}
+
+#define FEEDS_PER_CPU 500
+#define FEEDER_CPUS 4
+
+/* Feeds FEEDS_PER_CPU two-byte messages: this CPU's letter, then its sequence number. */
+static void feed_pairs(void *arg)
+{
+    char msg[2] = { (char)('a' + (int)(uintptr_t)arg), 0 };
+
+    for (int i = 0; i < FEEDS_PER_CPU; i++) {
+        msg[1] = (char)i;
+        hal_host_console_feed(msg, 2);
+    }
+}
+
+Test(console, concurrent_feeds_keep_each_call_whole_and_in_order)
+{
+    static char buf[HAL_HOST_CONSOLE_INPUT];
+    int seen[FEEDER_CPUS + 1] = { 0 };
+    size_t got;
+
+    cr_assert_eq(hal_host_set_cpu_count(FEEDER_CPUS + 1), FB_OK, "expected CPUs accepted");
+    for (unsigned cpu = 1; cpu <= FEEDER_CPUS; cpu++)
+        cr_assert_eq(hal_host_cpu_start(cpu, feed_pairs, (void *)(uintptr_t)cpu), FB_OK,
+                     "expected feeder CPU %u to start", cpu);
+    for (unsigned cpu = 1; cpu <= FEEDER_CPUS; cpu++)
+        hal_host_cpu_join(cpu);
+    got = hal_console_read(buf, sizeof buf);
+    cr_assert_eq(got, (size_t)2 * FEEDS_PER_CPU * FEEDER_CPUS, "expected every byte, got %zu", got);
+    for (size_t i = 0; i < got; i += 2) {
+        int cpu = buf[i] - 'a';
+
+        cr_assert(cpu >= 1 && cpu <= FEEDER_CPUS, "expected a letter at even offset %zu", i);
+        cr_assert_eq(buf[i + 1], (char)seen[cpu], "expected CPU %d's messages in order", cpu);
+        seen[cpu]++;
+    }
 }
 
 /* -------------------------------------------------------------- entropy */
@@ -1140,6 +1217,145 @@ Test(aspace, half_a_frame_source_panics, .signal = SIGABRT)
     hal_aspace_set_frame_source(counting_alloc, NULL);
 }
 
+Test(aspace, protect_changes_the_rights_and_keeps_the_frame)
+{
+    hal_aspace_t *as = new_aspace();
+    uint64_t pa = 0;
+    uint32_t flags = 0;
+
+    hal_aspace_map(as, UVA(4), FRAME(9), RW_USER);
+    cr_assert_eq(hal_aspace_protect(as, UVA(4), HAL_MAP_READ | HAL_MAP_EXEC | HAL_MAP_USER), FB_OK,
+                 "expected protect of a mapped page to work");
+    cr_assert_eq(hal_aspace_query(as, UVA(4), &pa, &flags), FB_OK,
+                 "expected the page still mapped");
+    cr_assert_eq(pa, FRAME(9), "expected the frame kept");
+    cr_assert_eq(flags, HAL_MAP_READ | HAL_MAP_EXEC | HAL_MAP_USER,
+                 "expected the new rights, got 0x%x", flags);
+    hal_aspace_destroy(as);
+}
+
+Test(aspace, protect_of_an_unmapped_page_is_enoent)
+{
+    hal_aspace_t *as = new_aspace();
+
+    hal_aspace_map(as, UVA(1), FRAME(1), RW_USER);
+    cr_assert_eq(hal_aspace_protect(as, UVA(2), HAL_MAP_READ), FB_ENOENT,
+                 "expected FB_ENOENT next to a mapping");
+    cr_assert_eq(hal_aspace_protect(as, 0, HAL_MAP_READ), FB_ENOENT,
+                 "expected FB_ENOENT below user space");
+    cr_assert_eq(hal_aspace_protect(as, HAL_USER_TOP, HAL_MAP_READ), FB_ENOENT,
+                 "expected FB_ENOENT above user space");
+    cr_assert_eq(hal_aspace_query(as, UVA(2), NULL, NULL), FB_ENOENT,
+                 "expected protect to map nothing");
+    hal_aspace_destroy(as);
+}
+
+Test(aspace, protect_rejects_bad_flags_alignment_and_null)
+{
+    hal_aspace_t *as = new_aspace();
+    uint32_t flags = 0;
+
+    hal_aspace_map(as, UVA(1), FRAME(1), RW_USER);
+    cr_assert_eq(hal_aspace_protect(as, UVA(1), HAL_MAP_WRITE | HAL_MAP_USER), FB_EINVAL,
+                 "expected FB_EINVAL without HAL_MAP_READ");
+    cr_assert_eq(hal_aspace_protect(as, UVA(1), HAL_MAP_READ | 0x100), FB_EINVAL,
+                 "expected FB_EINVAL for unknown flag bits");
+    cr_assert_eq(hal_aspace_protect(as, UVA(1) + 8, HAL_MAP_READ), FB_EALIGN,
+                 "expected FB_EALIGN for an unaligned address");
+    cr_assert_eq(hal_aspace_protect(NULL, UVA(1), HAL_MAP_READ), FB_EINVAL,
+                 "expected FB_EINVAL for a NULL aspace");
+    hal_aspace_query(as, UVA(1), NULL, &flags);
+    cr_assert_eq(flags, RW_USER, "expected the rights unchanged after refusals, got 0x%x", flags);
+    hal_aspace_destroy(as);
+}
+
+Test(aspace, next_enumerates_mappings_in_address_order)
+{
+    static const unsigned pages[] = { 700000, 3, 1, 512, 2, 90000 };
+    static const unsigned sorted[] = { 1, 2, 3, 512, 90000, 700000 };
+    hal_aspace_t *as = new_aspace();
+    uintptr_t va = 0, from = 0;
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < 6; i++)
+        hal_aspace_map(as, UVA(pages[i]), FRAME(pages[i] % 1000), RW_USER);
+    while (hal_aspace_next(as, from, &va, NULL, NULL) == FB_OK) {
+        cr_assert_lt(n, 6u, "expected only 6 mappings to be enumerated");
+        cr_assert_eq(va, UVA(sorted[n]), "expected mapping %u at page %u, got 0x%lx", n, sorted[n],
+                     (unsigned long)va);
+        from = va + PAGE;
+        n++;
+    }
+    cr_assert_eq(n, 6u, "expected all 6 mappings enumerated, got %u", n);
+    hal_aspace_destroy(as);
+}
+
+Test(aspace, next_reports_frame_and_flags_and_rounds_from_down)
+{
+    hal_aspace_t *as = new_aspace();
+    uintptr_t va = 0;
+    uint64_t pa = 0;
+    uint32_t flags = 0;
+
+    hal_aspace_map(as, UVA(5), FRAME(8), HAL_MAP_READ | HAL_MAP_USER);
+    cr_assert_eq(hal_aspace_next(as, UVA(5) + 0x7ff, &va, &pa, &flags), FB_OK,
+                 "expected the page holding from itself to count");
+    cr_assert_eq(va, UVA(5), "expected the page address, got 0x%lx", (unsigned long)va);
+    cr_assert_eq(pa, FRAME(8), "expected its frame");
+    cr_assert_eq(flags, HAL_MAP_READ | HAL_MAP_USER, "expected its rights, got 0x%x", flags);
+    cr_assert_eq(hal_aspace_next(as, 0, &va, NULL, NULL), FB_OK,
+                 "expected from below user space to start at HAL_USER_BASE");
+    cr_assert_eq(va, UVA(5), "expected the first mapping");
+    hal_aspace_destroy(as);
+}
+
+Test(aspace, next_skips_unmapped_pages_and_ends_with_enoent)
+{
+    hal_aspace_t *as = new_aspace();
+    uintptr_t va = 0;
+
+    hal_aspace_map(as, UVA(1), FRAME(1), RW_USER);
+    hal_aspace_map(as, UVA(2), FRAME(2), RW_USER);
+    hal_aspace_map(as, HAL_USER_TOP - PAGE, FRAME(3), RW_USER);
+    hal_aspace_unmap(as, UVA(2));
+    cr_assert_eq(hal_aspace_next(as, UVA(2), &va, NULL, NULL), FB_OK, "expected a later mapping");
+    cr_assert_eq(va, HAL_USER_TOP - PAGE, "expected the unmapped page skipped, got 0x%lx",
+                 (unsigned long)va);
+    cr_assert_eq(hal_aspace_next(as, HAL_USER_TOP - PAGE + 1, &va, NULL, NULL), FB_OK,
+                 "expected the last user page found from inside it");
+    cr_assert_eq(hal_aspace_next(as, HAL_USER_TOP, &va, NULL, NULL), FB_ENOENT,
+                 "expected FB_ENOENT from the top of user space");
+    hal_aspace_unmap(as, HAL_USER_TOP - PAGE);
+    cr_assert_eq(hal_aspace_next(as, UVA(2), &va, NULL, NULL), FB_ENOENT,
+                 "expected FB_ENOENT past the last mapping");
+    hal_aspace_destroy(as);
+}
+
+Test(aspace, next_of_an_empty_space_is_enoent_and_null_is_einval)
+{
+    hal_aspace_t *as = new_aspace();
+    uintptr_t va = 0;
+
+    cr_assert_eq(hal_aspace_next(as, 0, &va, NULL, NULL), FB_ENOENT,
+                 "expected FB_ENOENT when empty");
+    cr_assert_eq(hal_aspace_next(NULL, 0, &va, NULL, NULL), FB_EINVAL,
+                 "expected FB_EINVAL for a NULL aspace");
+    hal_aspace_map(as, UVA(1), FRAME(1), RW_USER);
+    cr_assert_eq(hal_aspace_next(as, 0, NULL, NULL, NULL), FB_EINVAL,
+                 "expected FB_EINVAL for a NULL va");
+    hal_aspace_destroy(as);
+}
+
+Test(aspace, switching_to_null_leaves_the_kernel_only)
+{
+    hal_aspace_t *as = new_aspace();
+
+    hal_aspace_switch(as);
+    hal_aspace_switch(NULL);
+    cr_assert_null(hal_aspace_current(), "expected no aspace current after switching to NULL");
+    hal_aspace_destroy(as);
+}
+
 /* ------------------------------------------------------------- usercopy */
 
 /* Makes a current aspace with pages 1 and 2 mapped to frames 5 and 2
@@ -1252,4 +1468,209 @@ Test(usercopy, no_current_aspace_is_efault)
     unsigned char b[8] = { 0 };
 
     cr_assert_eq(hal_copy_from_user(b, UVA(1), 8), FB_EFAULT, "expected FB_EFAULT with no aspace");
+}
+
+Test(usercopy, protect_to_read_only_stops_copies_to_user)
+{
+    hal_aspace_t *as = two_page_space(RW_USER, RW_USER);
+    unsigned char b = 7;
+
+    cr_assert_eq(hal_copy_to_user(UVA(1), &b, 1), FB_OK, "expected a writable page at first");
+    cr_assert_eq(hal_aspace_protect(as, UVA(1), HAL_MAP_READ | HAL_MAP_USER), FB_OK,
+                 "expected protect to work");
+    cr_assert_eq(hal_copy_to_user(UVA(1), &b, 1), FB_EFAULT,
+                 "expected FB_EFAULT writing a page protected read-only");
+    cr_assert_eq(hal_copy_from_user(&b, UVA(1), 1), FB_OK, "expected reading it to still work");
+    cr_assert_eq(b, 7, "expected the byte written before");
+}
+
+/* ----------------------------------------------------------------- user */
+
+static uint64_t last_nr, last_args[HAL_SYSCALL_ARGS];
+
+/* Records its arguments and returns a value made of them. */
+static int64_t record_syscall(uint64_t nr, const uint64_t args[HAL_SYSCALL_ARGS])
+{
+    last_nr = nr;
+    memcpy(last_args, args, sizeof last_args);
+    return (int64_t)(nr * 1000 + args[5]);
+}
+
+/* Another handler, to tell which one ran. */
+static int64_t other_syscall(uint64_t nr, const uint64_t args[HAL_SYSCALL_ARGS])
+{
+    (void)nr;
+    (void)args;
+    return -77;
+}
+
+Test(user, syscall_without_a_handler_is_enosys)
+{
+    static const uint64_t args[HAL_SYSCALL_ARGS] = { 1, 2, 3, 4, 5, 6 };
+
+    cr_assert_eq(hal_host_syscall(0, args), FB_ENOSYS, "expected FB_ENOSYS with no handler");
+}
+
+Test(user, syscall_reaches_the_handler_with_number_and_all_six_arguments)
+{
+    static const uint64_t args[HAL_SYSCALL_ARGS] = { 11, 22, 33, 44, 55, 66 };
+
+    hal_user_set_syscall_handler(record_syscall);
+    cr_assert_eq(hal_host_syscall(7, args), 7066, "expected the handler's result back");
+    cr_assert_eq(last_nr, 7u, "expected the number passed");
+    cr_assert_arr_eq(last_args, args, sizeof args, "expected the six arguments in order");
+}
+
+Test(user, syscall_with_null_arguments_passes_zeros)
+{
+    static const uint64_t zeros[HAL_SYSCALL_ARGS];
+
+    hal_user_set_syscall_handler(record_syscall);
+    memset(last_args, 0xff, sizeof last_args);
+    cr_assert_eq(hal_host_syscall(3, NULL), 3000, "expected the handler's result");
+    cr_assert_arr_eq(last_args, zeros, sizeof zeros, "expected six zero arguments");
+}
+
+Test(user, a_null_syscall_handler_is_refused_and_a_new_one_replaces_the_old)
+{
+    hal_user_set_syscall_handler(record_syscall);
+    hal_user_set_syscall_handler(NULL);
+    cr_assert_eq(hal_host_syscall(2, NULL), 2000, "expected the handler kept after NULL");
+    hal_user_set_syscall_handler(other_syscall);
+    cr_assert_eq(hal_host_syscall(2, NULL), -77, "expected the newer handler to run");
+}
+
+/* Exits with a status made of what hal_user_enter passed it. */
+static void exiting_runner(uintptr_t ip, uintptr_t sp, uint64_t arg)
+{
+    _exit(ip == UVA(3) && sp == UVA(100) && arg == 0x1234 ? 42 : 1);
+}
+
+/* Enters user mode at page 3 with stack page 100 and argument 0x1234. */
+static void enter_user(void)
+{
+    hal_user_enter(UVA(3), UVA(100), 0x1234);
+}
+
+Test(user, enter_runs_the_runner_with_ip_sp_and_arg)
+{
+    char err[256];
+
+    hal_host_set_user_runner(exiting_runner);
+    int status = run_child(enter_user, err, sizeof err);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 42,
+              "expected the runner to see ip, sp and arg (status 0x%x)", status);
+}
+
+/* Returns, which a runner must never do. */
+static void returning_runner(uintptr_t ip, uintptr_t sp, uint64_t arg)
+{
+    (void)ip;
+    (void)sp;
+    (void)arg;
+}
+
+Test(user, enter_panics_when_the_runner_returns)
+{
+    char err[256];
+
+    hal_host_set_user_runner(returning_runner);
+    int status = run_child(enter_user, err, sizeof err);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "expected an abort");
+    cr_assert(strstr(err, "runner returned") != NULL, "expected the panic message, got: %s", err);
+}
+
+Test(user, enter_without_a_runner_panics, .signal = SIGABRT)
+{
+    hal_user_enter(UVA(1), UVA(2), 0);
+}
+
+/* Exits with the vector, checking the other fields of the fault. */
+static void exiting_fault_handler(const struct hal_user_fault *f)
+{
+    _exit(f->error == 4 && f->ip == UVA(1) + 5 && f->sp == UVA(9) && f->addr == 0xdead000 ?
+              (int)f->vector : 1);
+}
+
+/* Raises a user page fault. */
+static void raise_page_fault(void)
+{
+    struct hal_user_fault f = { .vector = 14, .error = 4, .ip = UVA(1) + 5, .sp = UVA(9),
+                                .addr = 0xdead000 };
+
+    hal_host_user_fault(&f);
+}
+
+Test(user, fault_reaches_the_fault_handler_with_every_field)
+{
+    char err[256];
+
+    hal_user_set_fault_handler(exiting_fault_handler);
+    int status = run_child(raise_page_fault, err, sizeof err);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 14,
+              "expected the handler to see the whole fault (status 0x%x)", status);
+}
+
+Test(user, fault_without_a_handler_panics, .signal = SIGABRT)
+{
+    raise_page_fault();
+}
+
+/* Returns, which a fault handler must never do. */
+static void returning_fault_handler(const struct hal_user_fault *f)
+{
+    (void)f;
+}
+
+Test(user, fault_handler_that_returns_panics, .signal = SIGABRT)
+{
+    hal_user_set_fault_handler(returning_fault_handler);
+    raise_page_fault();
+}
+
+static uint64_t program_result;
+static hal_context_t user_main_ctx, user_thread_ctx;
+
+/* System call 0 adds its first two arguments; 1 records its first and
+ * ends the simulated program's thread (standing in for sched_exit) by
+ * switching back to the test's context. */
+static int64_t exiting_syscall(uint64_t nr, const uint64_t args[HAL_SYSCALL_ARGS])
+{
+    if (nr == 1) {
+        program_result = args[0];
+        hal_context_switch(&user_thread_ctx, &user_main_ctx);
+    }
+    return (int64_t)(args[0] + args[1]);
+}
+
+/* The program: adds through the kernel twice and exits with the sum. */
+static void adding_runner(uintptr_t ip, uintptr_t sp, uint64_t arg)
+{
+    uint64_t a[HAL_SYSCALL_ARGS] = { arg, ip };
+    int64_t r = hal_host_syscall(0, a);
+
+    a[0] = (uint64_t)r;
+    a[1] = sp;
+    a[0] = (uint64_t)hal_host_syscall(0, a);
+    hal_host_syscall(1, a);
+}
+
+/* The thread that enters user mode. */
+static void user_thread(void *arg)
+{
+    (void)arg;
+    hal_user_enter(100, 20, 3);
+}
+
+Test(user, a_program_in_a_thread_runs_through_the_syscall_handler)
+{
+    static unsigned char stack[64 * 1024];
+
+    hal_user_set_syscall_handler(exiting_syscall);
+    hal_host_set_user_runner(adding_runner);
+    cr_assert_eq(hal_context_init(&user_thread_ctx, stack, sizeof stack, user_thread, NULL), FB_OK,
+                 "expected a context");
+    hal_context_switch(&user_main_ctx, &user_thread_ctx);
+    cr_assert_eq(program_result, 123u, "expected 3 + 100 + 20 from the program, got %llu",
+                 (unsigned long long)program_result);
 }

@@ -23,10 +23,14 @@ struct x86_frame {
     uint64_t vector, error;
     uint64_t rip, cs, rflags, rsp, ss;   /* pushed by the CPU */
 };
+_Static_assert(__builtin_offsetof(struct x86_frame, rip) == X86_FRAME_RIP, "asm offset");
+_Static_assert(__builtin_offsetof(struct x86_frame, cs) == X86_FRAME_CS, "asm offset");
+_Static_assert(__builtin_offsetof(struct x86_frame, rflags) == X86_FRAME_RFLAGS, "asm offset");
+_Static_assert(__builtin_offsetof(struct x86_frame, rsp) == X86_FRAME_RSP, "asm offset");
 
 /* CPU features probed once at boot (cpu.c). */
 struct x86_features {
-    bool smep, smap, pge, rdrand, rdseed, apic;
+    bool smep, smap, pge, rdrand, rdseed, apic, pcid;
     unsigned phys_bits;                  /* MAXPHYADDR */
 };
 extern struct x86_features x86_cpu;
@@ -38,6 +42,11 @@ struct x86_percpu {
     struct x86_percpu *self;     /* %gs:0, to turn GS into a pointer */
     uint32_t id;                 /* %gs:X86_PCPU_ID: index for hal_cpu_id */
     uint8_t fpu_live;            /* %gs:X86_PCPU_FPU_LIVE: the running context owns the FPU */
+    uint64_t kstack_top;         /* %gs:X86_PCPU_KSTACK: published by hal_context_switch */
+    uint64_t user_rsp;           /* %gs:X86_PCPU_USER_RSP: SYSCALL entry scratch */
+    void *tss_rsp0;              /* %gs:X86_PCPU_TSS_RSP0: &TSS.rsp0 (unaligned, asm only) */
+    _Atomic(hal_aspace_t *) aspace; /* current address space (NULL: kernel only); read by
+                                       hal_aspace_destroy on any CPU */
     uint32_t apic_id;            /* local APIC ID, for IPIs and IOAPIC routes */
     atomic_bool online;          /* set once by the CPU itself when it is up */
     struct {                     /* the pending one-shot of lapic.c */
@@ -51,6 +60,9 @@ struct x86_percpu {
 };
 _Static_assert(__builtin_offsetof(struct x86_percpu, id) == X86_PCPU_ID, "asm offset");
 _Static_assert(__builtin_offsetof(struct x86_percpu, fpu_live) == X86_PCPU_FPU_LIVE, "asm offset");
+_Static_assert(__builtin_offsetof(struct x86_percpu, kstack_top) == X86_PCPU_KSTACK, "asm offset");
+_Static_assert(__builtin_offsetof(struct x86_percpu, user_rsp) == X86_PCPU_USER_RSP, "asm offset");
+_Static_assert(__builtin_offsetof(struct x86_percpu, tss_rsp0) == X86_PCPU_TSS_RSP0, "asm offset");
 
 extern struct x86_percpu x86_percpus[X86_MAX_CPUS];
 
@@ -86,6 +98,7 @@ void x86_udelay(uint64_t us);
 
 /* gdt.c, idt.c */
 void gdt_init(unsigned cpu);
+void *gdt_tss_rsp0(unsigned cpu);
 void idt_init(void);
 void idt_load(void);
 void x86_isr_dispatch(struct x86_frame *f);
@@ -94,6 +107,15 @@ uint64_t x86_unexpected_count(void);
 
 /* context.c: lazy FPU state. */
 void x86_fpu_first_use(void);
+void x86_fpu_clean(void);
+
+/* user.c, syscall.S: SYSCALL/SYSRET, ring 3 entry and user faults. */
+void x86_user_cpu_init(void);
+void x86_user_return(void);
+void x86_syscall(struct x86_frame *f);
+bool x86_user_fault(const struct x86_frame *f);
+_Noreturn void x86_user_iret(uintptr_t ip, uintptr_t sp, uint64_t arg);
+void x86_syscall_entry(void);
 
 /* smp.c: ACPI discovery and application processors. */
 void smp_acpi_init(const struct boot_info *bi, uint32_t loglevel);
@@ -135,11 +157,17 @@ void bootmem_frames_init(const struct boot_info *bi, uint32_t magic, uint32_t in
 int bootmem_frame_alloc(uint64_t *pa);
 void bootmem_frame_free(uint64_t pa);
 uint64_t bootmem_free_frames(void);
+struct frame_allocator;
+struct frame_allocator *bootmem_frames(void);
 /* The DMA zone: X86_DMA_ZONE_BYTES below 4 GiB under a buddy allocator. */
 #define X86_DMA_ZONE_BYTES (4u << 20)
 struct buddy;
 int bootmem_dma_zone_init(uint64_t *base);
 struct buddy *bootmem_dma_zone(void);
+
+/* userland.c: the initrd, the environment layer and /init. */
+struct cmdline_opts;
+_Noreturn void userland_run(const struct boot_info *bi, const struct cmdline_opts *o);
 
 /* time.c, pic.c, lapic.c */
 void time_calibrate(void);

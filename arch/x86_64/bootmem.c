@@ -177,6 +177,12 @@ int bootmem_frame_alloc(uint64_t *pa)
     return frame_alloc(&frames, pa);
 }
 
+/* The frame allocator itself, for the environment layer's user frames. */
+struct frame_allocator *bootmem_frames(void)
+{
+    return &frames;
+}
+
 /* Returns a frame (hal_frame_free_fn); freeing a frame that is not
  * allocated is a kernel bug, so it stops the machine. */
 void bootmem_frame_free(uint64_t pa)

@@ -5,7 +5,10 @@
  * x86_fpu_first_use, which marks this CPU's running context as an FPU
  * user (%gs:X86_PCPU_FPU_LIVE). Such a context's registers are saved with
  * FXSAVE when it is switched away from and restored when it is switched
- * to, so it may resume on any CPU. See x86.h for the context layout. */
+ * to, so it may resume on any CPU. The incoming context's kernel stack
+ * top becomes this CPU's TSS.rsp0 and SYSCALL stack (%gs:X86_PCPU_KSTACK):
+ * a trap from user mode lands on the stack of the thread that runs there.
+ * See x86.h for the context layout. */
 #include "x86.h"
 
 /* void hal_context_switch(hal_context_t *from, hal_context_t *to)
@@ -38,7 +41,11 @@ hal_context_switch:
     orq $8, %rax                        /* CR0.TS: trap to's first FPU use */
     movq %rax, %cr0
     movb $0, %gs:X86_PCPU_FPU_LIVE
-3:  movq X86_CTX_RSP(%rsi), %rsp
+3:  movq X86_CTX_KSTACK(%rsi), %rax     /* 0 for a boot context: it never */
+    movq %rax, %gs:X86_PCPU_KSTACK      /* runs user code (hal_user_enter */
+    movq %gs:X86_PCPU_TSS_RSP0, %rdx    /* refuses a 0 stack top) */
+    movq %rax, (%rdx)
+    movq X86_CTX_RSP(%rsi), %rsp
     popq %r15
     popq %r14
     popq %r13

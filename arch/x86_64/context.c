@@ -1,8 +1,9 @@
 /* Kernel execution contexts: a context is its saved stack pointer, a
- * flag saying it uses the FPU, and its FXSAVE area; the stack holds the
- * callee-saved registers that context.S pops. A new context's stack is
- * laid out so the first switch "returns" into x86_context_trampoline,
- * which calls entry(arg). Also the #NM side of the lazy FPU state. */
+ * flag saying it uses the FPU, its kernel stack top (where its traps from
+ * user mode land) and its FXSAVE area; the stack holds the callee-saved
+ * registers that context.S pops. A new context's stack is laid out so the
+ * first switch "returns" into x86_context_trampoline, which calls
+ * entry(arg). Also the #NM side of the lazy FPU state. */
 #include <stdint.h>
 
 #include "arch.h"
@@ -18,7 +19,8 @@
 #define FX_MXCSR      24        /* byte offset of MXCSR in the FXSAVE image */
 
 /* hal_context_t.opaque: RSP at X86_CTX_RSP, FPU-user flag at X86_CTX_FPU,
- * the 512-byte FXSAVE area (16-byte aligned) at X86_CTX_FX. */
+ * kernel stack top at X86_CTX_KSTACK (0 in a boot context, which never
+ * runs user code), the 512-byte FXSAVE area (16-byte aligned) at X86_CTX_FX. */
 _Static_assert(X86_CTX_FX + X86_FX_BYTES <= HAL_CONTEXT_BYTES, "context too small");
 _Static_assert(X86_CTX_FX % 16 == 0 && _Alignof(hal_context_t) >= 16, "FXSAVE needs 16 bytes");
 
@@ -39,6 +41,17 @@ void x86_fpu_first_use(void)
     x86_this_cpu()->fpu_live = 1;
     __asm__ volatile("clts; fxrstorq %0" : : "m"(*(const uint8_t(*)[X86_FX_BYTES])fx_clean)
                      : "memory");
+}
+
+/* hal_user_enter: user code starts from the clean state. A context that
+ * has no live FPU state gets it at its first use (#NM); one that has
+ * (kernel code before it never uses SSE, but a thread may have) is reset
+ * here, so nothing of it reaches user mode. Interrupts off. */
+void x86_fpu_clean(void)
+{
+    if (x86_this_cpu()->fpu_live)
+        __asm__ volatile("fxrstorq %0" : : "m"(*(const uint8_t(*)[X86_FX_BYTES])fx_clean)
+                         : "memory");
 }
 
 void x86_context_trampoline(void);
@@ -74,5 +87,6 @@ int hal_context_init(hal_context_t *ctx, void *stack, size_t stack_size,
     rsp = (uint64_t)(uintptr_t)frame;
     kmemset(ctx->opaque, 0, X86_CTX_FX);                /* not an FPU user yet */
     kmemcpy(ctx->opaque + X86_CTX_RSP, &rsp, sizeof(rsp));
+    kmemcpy(ctx->opaque + X86_CTX_KSTACK, &top, sizeof(top));
     return FB_OK;
 }

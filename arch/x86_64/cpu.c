@@ -28,6 +28,7 @@ void x86_cpu_probe(void)
     max_leaf = r[0];
     cpuid(1, 0, r);
     x86_cpu.rdrand = (r[2] >> 30) & 1;
+    x86_cpu.pcid = (r[2] >> 17) & 1;
     x86_cpu.pge = (r[3] >> 13) & 1;
     x86_cpu.apic = (r[3] >> 9) & 1;
     if (max_leaf >= 7) {
@@ -47,9 +48,11 @@ void x86_cpu_probe(void)
 
 /* Sets the calling CPU's control bits: supervisor write protection
  * (CR0.WP), SMEP/SMAP where the CPU has them (usercopy.S brackets user
- * accesses with STAC/CLAC), global pages, and SSE with lazy FPU state:
+ * accesses with STAC/CLAC), global pages, PCIDs (aspace.c; CR3 holds
+ * PCID 0 here, as enabling them requires), and SSE with lazy FPU state:
  * CR0.TS is set, so the first FPU/SSE instruction of a context traps
- * (#NM, x86_fpu_first_use). Runs on every CPU, interrupts off. */
+ * (#NM, x86_fpu_first_use); then SYSCALL (user.c). Runs on every CPU,
+ * interrupts off, on the kernel page tables. */
 void x86_cpu_setup(void)
 {
     uint64_t cr4 = read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT;
@@ -61,8 +64,11 @@ void x86_cpu_setup(void)
         cr4 |= CR4_SMEP;
     if (x86_cpu.smap)
         cr4 |= CR4_SMAP;
+    if (x86_cpu.pcid)
+        cr4 |= CR4_PCIDE;
     write_cr4(cr4);
     x86_smap_active = x86_cpu.smap;
+    x86_user_cpu_init();
 }
 
 /* Points the calling CPU's GS base at x86_percpus[id]. After gdt_init,
@@ -75,6 +81,9 @@ void x86_percpu_init(unsigned id, uint32_t apic_id)
     p->id = id;
     p->apic_id = apic_id;
     p->fpu_live = 0;
+    p->kstack_top = 0;
+    p->tss_rsp0 = gdt_tss_rsp0(id);
+    atomic_store_explicit(&p->aspace, NULL, memory_order_relaxed);   /* boot: CPU not up yet */
     wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)p);
 }
 

@@ -1,7 +1,10 @@
 /* The per-CPU GDTs (kernel and user segments in SYSCALL/SYSRET order) and
  * TSSs, whose interrupt stack tables give #DF, NMI and #MC their own
  * stacks, so they are handled even when the interrupted stack is unusable.
- * Each CPU has its own TSS: a busy TSS cannot be loaded twice. */
+ * Each CPU has its own TSS: a busy TSS cannot be loaded twice. TSS.rsp0,
+ * the stack an interrupt from ring 3 lands on, is the running thread's
+ * kernel stack top, written by hal_context_switch (context.S). */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arch.h"
@@ -49,6 +52,13 @@ static void set_tss_descriptor(uint64_t *gdt, const struct tss64 *tss)
              (0x89ull << 40) |                 /* P, type 9: available TSS */
              (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
     gdt[6] = base >> 32;
+}
+
+/* Address of CPU cpu's TSS.rsp0 (4 bytes into the packed TSS, so not
+ * 8-byte aligned: only context.S stores through it). */
+void *gdt_tss_rsp0(unsigned cpu)
+{
+    return (char *)&tsss[cpu] + offsetof(struct tss64, rsp);
 }
 
 /* Builds CPU cpu's GDT and TSS, loads them and reloads every segment

@@ -1,6 +1,7 @@
 /* The IDT (one, shared by all CPUs) and the C side of every interrupt:
  * exceptions end in a register dump and a failure exit (except user-copy
- * faults, which are fixed up, and #NM, the first FPU use of a context),
+ * faults, which are fixed up, #NM, the first FPU use of a context, and
+ * exceptions of user code, which go to the user fault handler),
  * device interrupts go to the PIC, IOAPIC and LAPIC code, anything else
  * is acknowledged, counted and reported once per vector. After an
  * interrupt that hit code running with interrupts on, the resched hook
@@ -155,17 +156,29 @@ static void dump(const struct x86_frame *f)
     explain(f, cr2);
 }
 
-/* Handles vectors 0-31: a user-copy #PF resumes at its fixup, every
- * other exception is fatal. A fault while dumping (the formatter or the
- * console itself broken) prints a fixed line instead of recursing. */
+/* True for an exception raised by what user code did: anything taken in
+ * ring 3 but NMI, #DF and #MC, which report the machine, not the program. */
+static bool user_exception(const struct x86_frame *f)
+{
+    return (f->cs & 3) == 3 && f->vector != 2 && f->vector != 8 && f->vector != 18;
+}
+
+/* Handles vectors 0-31: a user-copy #PF resumes at its fixup, #NM with
+ * CR0.TS set is the running context's first FPU use (from either ring),
+ * an exception of user code goes to the user fault handler and never
+ * comes back; without one, and for every kernel exception, it is fatal.
+ * A fault while dumping (the formatter or the console itself broken)
+ * prints a fixed line instead of recursing. */
 static void exception(struct x86_frame *f)
 {
     if (f->vector == 14 && usercopy_fixup(f))
         return;
-    if (f->vector == X86_VEC_NM && (f->cs & 3) == 0 && (read_cr0() & CR0_TS)) {
+    if (f->vector == X86_VEC_NM && (read_cr0() & CR0_TS)) {
         x86_fpu_first_use();
         return;
     }
+    if (user_exception(f))
+        x86_user_fault(f);
     serial_enter_panic_mode();
     /* relaxed: only tells a second fault while one is being dumped (on
      * any CPU) to take the short path; nothing is ordered with it. */
@@ -228,4 +241,6 @@ void x86_isr_dispatch(struct x86_frame *f)
     interrupt(v);
     if ((f->rflags & X86_RFLAGS_IF) && resched_hook != NULL)
         resched_hook();
+    if ((f->cs & 3) == 3)
+        x86_user_return();
 }

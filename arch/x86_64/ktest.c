@@ -4,7 +4,7 @@
  * and ends the run through isa-debug-exit, workers and their records)
  * and the scheduler tests: kernel threads under each policy on every CPU,
  * live policy switches, timer preemption. ktest_dev.c has the FPU, device
- * interrupt and context-switch tests. */
+ * interrupt and context-switch tests, ktest_user.c the user-mode ones. */
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -108,8 +108,9 @@ struct sched_thread *ktest_thread(unsigned i)
     return &threads[rounds - 1][i];
 }
 
-/* Creates and starts worker i running fn on the CPUs in affinity. */
-void ktest_spawn(unsigned i, void (*fn)(void *), uint64_t affinity)
+/* Creates and starts worker i running fn on the CPUs in affinity, in
+ * address space as (NULL: the kernel's only). */
+void ktest_spawn_in(unsigned i, void (*fn)(void *), uint64_t affinity, hal_aspace_t *as)
 {
     char name[SCHED_NAME_LEN];
     int err;
@@ -117,12 +118,19 @@ void ktest_spawn(unsigned i, void (*fn)(void *), uint64_t affinity)
     fmt_snprintf(name, sizeof name, "worker%u", i);
     err = sched_thread_create(ktest_thread(i), name, fn, &ktest_works[i], ktest_stacks[i],
                               KTEST_STACK_SIZE, NULL);
+    ktest_thread(i)->as = as;
     if (err == FB_OK && affinity != SCHED_AFFINITY_ALL)
         err = sched_set_affinity(ktest_thread(i), affinity);
     if (err == FB_OK)
         err = sched_thread_start(ktest_thread(i));
     if (err != FB_OK)
         ktest_finish(false, "spawn", fb_strerror(err));
+}
+
+/* Creates and starts kernel worker i running fn on the CPUs in affinity. */
+void ktest_spawn(unsigned i, void (*fn)(void *), uint64_t affinity)
+{
+    ktest_spawn_in(i, fn, affinity, NULL);
 }
 
 /* Starts n workers with iters iterations each and waits until all have
@@ -336,6 +344,8 @@ static void controller_main(void *arg)
         ktest_dev_irq();
     if (t == TEST_DMA || t == TEST_ALL)
         ktest_dev_dma();
+    if (t == TEST_USER || t == TEST_ALL)
+        ktest_user();
     if (t == TEST_CTXSW)
         ktest_dev_ctxsw();
     ktest_finish(true, cmdline_test_name(t), NULL);

@@ -286,8 +286,9 @@ static void yield_worker(void *arg)
     ktest_worker_finished();
 }
 
-/* test=ctxsw: hal_context_switch alone (with and without FPU state) and
- * a sched_yield_cpu switch between two threads on one CPU, in TSC cycles. */
+/* test=ctxsw: hal_context_switch alone (with and without FPU state), a
+ * sched_yield_cpu switch between two threads on one CPU and a null system
+ * call round trip from user mode (ktest_user.c), in TSC cycles. */
 void ktest_dev_ctxsw(void)
 {
     uint64_t raw = bench_raw(false), fpu = bench_raw(true);
@@ -302,6 +303,7 @@ void ktest_dev_ctxsw(void)
     kprintf("bench: ctxsw_cycles %lu\n", raw);
     kprintf("bench: ctxsw_fpu_cycles %lu\n", fpu);
     kprintf("bench: ctxsw_yield_cycles %lu\n", yield_best / (2 * BENCH_ROUNDS));
+    ktest_user_bench();
 }
 
 #define DMA_BUFS      8

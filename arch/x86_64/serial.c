@@ -1,5 +1,6 @@
 /* The console: COM1, a 16550 UART at 115200 8N1, polled. Owns
- * hal_console_write and the lock that keeps one call's bytes together. */
+ * hal_console_write, hal_console_read and the lock that keeps one call's
+ * bytes together. */
 #include <stdatomic.h>
 
 #include "arch.h"
@@ -9,12 +10,15 @@
 
 #define COM1 0x3F8
 #define UART_THR 0  /* transmit holding (DLAB=0) / divisor low (DLAB=1) */
+#define UART_RBR 0  /* receive buffer (DLAB=0), read side of UART_THR */
 #define UART_IER 1  /* interrupt enable / divisor high */
 #define UART_FCR 2
 #define UART_LCR 3
 #define UART_MCR 4
 #define UART_LSR 5
+#define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY 0x20
+#define LSR_NO_UART   0xFF  /* what a missing UART's status reads as */
 
 static atomic_flag console_lock = ATOMIC_FLAG_INIT;
 static atomic_bool console_panicking;
@@ -69,23 +73,54 @@ void serial_write_raw(const char *s)
     serial_write(s, n);
 }
 
-/* Writes n bytes as one unit. Interrupts are off while the lock is held,
- * so an interrupt handler that prints cannot deadlock against its CPU. */
-void hal_console_write(const char *s, size_t n)
+/* Takes the console lock with interrupts off (an interrupt handler that
+ * prints cannot deadlock against its CPU); in panic mode only the
+ * interrupts. Returns what console_release needs. */
+static hal_irq_state_t console_acquire(bool *locked)
 {
     hal_irq_state_t irq = hal_irq_disable();
-    /* relaxed: only selects the path; panic mode never turns off again. */
-    bool locked = !atomic_load_explicit(&console_panicking, memory_order_relaxed);
 
-    if (locked) {
+    /* relaxed: only selects the path; panic mode never turns off again. */
+    *locked = !atomic_load_explicit(&console_panicking, memory_order_relaxed);
+    if (*locked) {
         /* acquire: bytes of the previous holder are fully sent first. */
         while (atomic_flag_test_and_set_explicit(&console_lock, memory_order_acquire))
             __asm__ volatile("pause");
     }
-    serial_write(s, n);
+    return irq;
+}
+
+/* Undoes console_acquire. */
+static void console_release(hal_irq_state_t irq, bool locked)
+{
     if (locked) {
-        /* release: pairs with the acquire above. */
+        /* release: pairs with the acquire in console_acquire. */
         atomic_flag_clear_explicit(&console_lock, memory_order_release);
     }
     hal_irq_restore(irq);
+}
+
+/* Writes n bytes as one unit, under the console lock. */
+void hal_console_write(const char *s, size_t n)
+{
+    bool locked;
+    hal_irq_state_t irq = console_acquire(&locked);
+
+    serial_write(s, n);
+    console_release(irq, locked);
+}
+
+/* Takes what the receiver holds (its FIFO), up to n bytes, under the
+ * console lock so concurrent readers each get whole bytes in order. */
+size_t hal_console_read(char *buf, size_t n)
+{
+    bool locked;
+    hal_irq_state_t irq = console_acquire(&locked);
+    size_t got = 0;
+    uint8_t lsr;
+
+    while (got < n && (lsr = inb(COM1 + UART_LSR)) != LSR_NO_UART && (lsr & LSR_DATA_READY))
+        buf[got++] = (char)inb(COM1 + UART_RBR);
+    console_release(irq, locked);
+    return got;
 }

@@ -32,21 +32,46 @@
 #define X86_VEC_KICK        0xF1 /* hal_cpu_kick IPI */
 #define X86_VEC_SPURIOUS    0xFF /* LAPIC spurious vector */
 
+/* Not an IDT vector: marks a SYSCALL frame (syscall.S) in its vector slot. */
+#define X86_VEC_SYSCALL     0x100
+
 /* CPUs the HAL can run; more in the MADT are left halted. */
 #define X86_MAX_CPUS 16
 /* Offsets in struct x86_percpu that assembly reads through %gs. */
-#define X86_PCPU_ID       8
-#define X86_PCPU_FPU_LIVE 12
-/* Offsets in a hal_context_t: saved RSP, FPU-user flag, FXSAVE area. */
-#define X86_CTX_RSP 0
-#define X86_CTX_FPU 8
-#define X86_CTX_FX  64
+#define X86_PCPU_ID        8
+#define X86_PCPU_FPU_LIVE  12
+#define X86_PCPU_KSTACK    16   /* running thread's kernel stack top */
+#define X86_PCPU_USER_RSP  24   /* SYSCALL entry's scratch for the user RSP */
+#define X86_PCPU_TSS_RSP0  32   /* address of this CPU's TSS.rsp0 */
+/* Offsets in a hal_context_t: saved RSP, FPU-user flag, kernel stack top
+ * (0 for contexts hal_context_init did not make), FXSAVE area. */
+#define X86_CTX_RSP    0
+#define X86_CTX_FPU    8
+#define X86_CTX_KSTACK 16
+#define X86_CTX_FX     64
 #define X86_FX_BYTES 512
 
+/* Offsets in struct x86_frame (arch.h) that assembly reads. */
+#define X86_FRAME_RIP    136
+#define X86_FRAME_CS     144
+#define X86_FRAME_RFLAGS 152
+#define X86_FRAME_RSP    160
+
+/* User selectors with RPL 3, as IRETQ and SYSRET leave them. */
+#define X86_USER_CS (X86_SEL_UCODE | 3)
+#define X86_USER_SS (X86_SEL_UDATA | 3)
+
 /* MSRs used by the HAL. */
-#define MSR_EFER      0xC0000080
-#define MSR_APIC_BASE 0x1B
-#define MSR_GS_BASE   0xC0000101
+#define MSR_EFER           0xC0000080
+#define MSR_STAR           0xC0000081
+#define MSR_LSTAR          0xC0000082
+#define MSR_FMASK          0xC0000084
+#define MSR_FS_BASE        0xC0000100
+#define MSR_GS_BASE        0xC0000101
+#define MSR_KERNEL_GS_BASE 0xC0000102
+#define MSR_SYSENTER_CS    0x174
+#define MSR_APIC_BASE      0x1B
+#define EFER_SCE           0x1   /* SYSCALL/SYSRET enabled */
 
 /* The 8254 PIT's input clock (Hz) and the divisor for the 100 Hz tick. */
 #define X86_PIT_HZ      1193182
@@ -180,8 +205,15 @@ static inline uint64_t read_rflags(void)
 #define CR4_PGE  (1ull << 7)
 #define CR4_OSFXSR     (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
+#define CR4_PCIDE (1ull << 17)
 #define CR4_SMEP (1ull << 20)
 #define CR4_SMAP (1ull << 21)
+#define CR3_NOFLUSH (1ull << 63)   /* with CR4.PCIDE: keep the PCID's TLB entries */
+
+/* RFLAGS bits the SYSCALL entry clears (IA32_FMASK). */
+#define X86_RFLAGS_TF (1ull << 8)
+#define X86_RFLAGS_DF (1ull << 10)
+#define X86_RFLAGS_AC (1ull << 18)
 
 /* Physical address of a symbol in the kernel image (linked at X86_KERNEL_VMA). */
 static inline uint64_t x86_image_phys(const void *p)

@@ -35,7 +35,8 @@ static const char *const fault_names[] = {
 static const char *const test_names[] = {
     [TEST_NONE] = "none",       [TEST_SCHED] = "sched", [TEST_SWITCH] = "switch",
     [TEST_PREEMPT] = "preempt", [TEST_FPU] = "fpu",     [TEST_IRQ] = "irq",
-    [TEST_CTXSW] = "ctxsw",     [TEST_DMA] = "dma",     [TEST_ALL] = "all",
+    [TEST_CTXSW] = "ctxsw",     [TEST_DMA] = "dma",     [TEST_USER] = "user",
+    [TEST_ALL] = "all",
 };
 
 #define NTESTS (sizeof test_names / sizeof test_names[0])
@@ -129,16 +130,34 @@ static bool parse_name(struct slice v, char *dst)
     return true;
 }
 
+/* Copies an init= path: '/' then up to CMDLINE_INIT_MAX - 2 printable
+ * characters. */
+static bool parse_path(struct slice v, char *dst)
+{
+    if (v.n == 0 || v.n >= CMDLINE_INIT_MAX || v.p[0] != '/')
+        return false;
+    for (size_t i = 0; i < v.n; i++) {
+        if (v.p[i] <= ' ' || v.p[i] > '~')
+            return false;
+    }
+    kmemcpy(dst, v.p, v.n);
+    dst[v.n] = '\0';
+    return true;
+}
+
 /* Applies test=, sched= and smp=; OPT_UNKNOWN for any other key. */
 static enum opt_result apply_kernel(struct cmdline_opts *out, struct slice key,
                                     struct slice val, bool has_val)
 {
     int i;
 
-    if (!slice_is(key, "test") && !slice_is(key, "sched") && !slice_is(key, "smp"))
+    if (!slice_is(key, "test") && !slice_is(key, "sched") && !slice_is(key, "smp") &&
+        !slice_is(key, "init"))
         return OPT_UNKNOWN;
     if (!has_val || val.n == 0)
         return OPT_MISSING;
+    if (slice_is(key, "init"))
+        return parse_path(val, out->init) ? OPT_OK : OPT_BAD;
     if (slice_is(key, "test")) {
         if ((i = find_name(val, test_names, NTESTS)) < 0)
             return OPT_BAD;
@@ -206,6 +225,19 @@ static void do_token(struct cmdline_opts *out, struct slice tok,
         warn_opt(out, warn, ctx, r, key, val);
 }
 
+/* Keeps the rest of the line after "--" as init's arguments. */
+static void init_args(struct cmdline_opts *out, const char *rest, cmdline_warn_fn warn, void *ctx)
+{
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    if (kstrlcpy(out->init_args, rest, sizeof(out->init_args)) >= sizeof(out->init_args)) {
+        out->init_args[0] = '\0';
+        out->warnings++;
+        if (warn != NULL)
+            warn("init arguments after '--' too long: dropped", ctx);
+    }
+}
+
 /* Parses the whole line token by token, starting from the defaults. */
 int cmdline_parse(const char *s, struct cmdline_opts *out, cmdline_warn_fn warn, void *ctx)
 {
@@ -214,7 +246,7 @@ int cmdline_parse(const char *s, struct cmdline_opts *out, cmdline_warn_fn warn,
     *out = (struct cmdline_opts){
         .fault = FAULT_NONE, .autoexit = false,
         .ticks = TICKS_DEFAULT, .loglevel = LOGLEVEL_DEFAULT, .warnings = 0,
-        .smp = 0, .test = TEST_NONE, .sched = "",
+        .smp = 0, .test = TEST_NONE, .sched = "", .init = "/init", .init_args = "",
     };
     if (s == NULL)
         return FB_OK;
@@ -224,6 +256,10 @@ int cmdline_parse(const char *s, struct cmdline_opts *out, cmdline_warn_fn warn,
         const char *start = s;
         while (*s != '\0' && *s != ' ' && *s != '\t')
             s++;
+        if (s - start == 2 && start[0] == '-' && start[1] == '-') {
+            init_args(out, s, warn, ctx);
+            break;
+        }
         if (s > start)
             do_token(out, (struct slice){ start, (size_t)(s - start) }, warn, ctx);
     }

@@ -27,11 +27,14 @@ enum cmdline_test {
     TEST_IRQ,      /**< test=irq: a real device interrupt through a bound line */
     TEST_CTXSW,    /**< test=ctxsw: context switch cost between two threads, in TSC cycles */
     TEST_DMA,      /**< test=dma: DMA pool buffers from the boot DMA zone, owned through capabilities */
+    TEST_USER,     /**< test=user: user threads in their own address spaces: system calls, SSE, faults */
     TEST_ALL,      /**< test=all: every test above but ctxsw, in that order */
 };
 
 #define CMDLINE_SCHED_MAX 16   /**< bytes of a sched= policy name incl. NUL */
 #define CMDLINE_SMP_MAX   64   /**< largest smp= value */
+#define CMDLINE_INIT_MAX  64   /**< bytes of an init= path incl. NUL */
+#define CMDLINE_ARGS_MAX  256  /**< bytes of init's arguments incl. NUL */
 
 /** Parsed options with their defaults applied. */
 struct cmdline_opts {
@@ -40,9 +43,13 @@ struct cmdline_opts {
     uint32_t ticks;            /**< ticks=N: timer ticks to see before autoexit (1..10000, default 10) */
     uint32_t loglevel;         /**< loglevel=N: 0 quiet .. 3 debug (default 1) */
     uint32_t smp;              /**< smp=N: start at most N CPUs (1..64; default 0: all) */
-    enum cmdline_test test;    /**< test=sched|switch|preempt|fpu|irq|ctxsw|all|none */
+    enum cmdline_test test;    /**< test=sched|switch|preempt|fpu|irq|ctxsw|dma|user|all|none */
     char sched[CMDLINE_SCHED_MAX]; /**< sched=NAME: scheduling policy (lowercase letters;
                                         default "" = the kernel's default policy) */
+    char init[CMDLINE_INIT_MAX]; /**< init=PATH: the first program (absolute path of
+                                      printable characters; default "/init") */
+    char init_args[CMDLINE_ARGS_MAX]; /**< everything after " -- ", passed to init as
+                                           its argument string (default "") */
     uint32_t warnings;         /**< number of options ignored with a warning */
 };
 
@@ -54,7 +61,10 @@ typedef void (*cmdline_warn_fn)(const char *msg, void *ctx);
 
 /**
  * Parses @p s (NULL means empty) into @p out, starting from defaults.
- * A repeated option keeps its last value.
+ * A repeated option keeps its last value. A "--" token ends the options:
+ * the rest of the line (spaces kept, leading ones dropped) becomes
+ * init_args; a rest longer than CMDLINE_ARGS_MAX - 1 bytes is dropped
+ * with a warning.
  * @return FB_OK always for valid pointers (bad options are warnings);
  *         FB_EINVAL when @p out is NULL.
  */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hal/aspace.h"
 #include "hal/context.h"
 #include "spinlock.h"
 
@@ -100,6 +101,8 @@ struct sched_thread {
     struct sched_thread *wq_prev;    /**< wait queue FIFO: previous */
     struct sched_thread *all_next;   /**< registry of every created thread */
     struct sched_thread_stats stats; /**< accounting */
+    hal_aspace_t *as;                /**< address space it runs in; NULL: kernel only */
+    void *owner;                     /**< the environment of a user thread, else NULL */
 };
 
 /** Round robin state: one FIFO. */
@@ -315,6 +318,19 @@ int sched_thread_create(struct sched_thread *t, const char *name,
  * @return FB_OK; FB_EINVAL for NULL; FB_EBUSY when @p t is not SCHED_NEW.
  */
 int sched_thread_start(struct sched_thread *t);
+
+/**
+ * Blocks the calling thread for at least @p ns nanoseconds; it wakes at
+ * the first timer tick after the deadline. Thread context.
+ * @return FB_OK; FB_EPERM outside a scheduled thread.
+ */
+int sched_sleep_ns(uint64_t ns);
+
+/** Wakes sleepers whose deadline passed; sched_tick calls it. */
+void sched_sleep_tick(void);
+
+/** The time slice sched_init was given. */
+uint64_t sched_slice_ns(void);
 
 /** Ends the calling thread (state SCHED_DEAD); never returns. */
 _Noreturn void sched_exit(void);

@@ -24,6 +24,7 @@ typedef enum fb_err {
     FB_EDEPTH   = -16, /**< a derivation would pass the depth bound */
     FB_ENOSPC   = -17, /**< a fixed-capacity table is full */
     FB_EAUTH    = -18, /**< an authentication tag does not match */
+    FB_ENOSYS   = -19, /**< no such system call (or one reserved for later) */
 } fb_err_t;
 
 /** Returns a short constant name for @p err ("FB_EINVAL"); never NULL. */

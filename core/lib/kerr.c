@@ -25,6 +25,7 @@ const char *fb_strerror(int err)
     case FB_EDEPTH:  return "FB_EDEPTH";
     case FB_ENOSPC:  return "FB_ENOSPC";
     case FB_EAUTH:   return "FB_EAUTH";
+    case FB_ENOSYS:  return "FB_ENOSYS";
     default:         return "FB_E?";
     }
 }

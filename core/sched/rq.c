@@ -205,6 +205,8 @@ int sched_thread_init(struct sched_thread *t, const char *name, const struct sch
     t->stack_size = 0;
     t->entry = NULL;
     t->arg = NULL;
+    t->as = NULL;
+    t->owner = NULL;
     t->lock = (spinlock_t)SPINLOCK_INIT;
     t->state = SCHED_NEW;
     /* relaxed: nobody else can see t yet. */

@@ -16,6 +16,7 @@
  * ever on the queue of the CPU it is leaving: wakers and affinity moves
  * wait for the clear before queueing it elsewhere, a prev that must move
  * is queued by finish_switch after the clear, and stealing skips it. */
+#include "hal/aspace.h"
 #include "hal/context.h"
 #include "hal/cpu.h"
 #include "hal/irq.h"
@@ -368,6 +369,11 @@ static void switch_to(struct sched_rq *rq, struct sched_thread *prev, struct sch
     atomic_store_explicit(&next->on_cpu, true, memory_order_relaxed);
     rq->switched_from = prev;
     rq->switched_from_dead = prev_dead;
+    /* A user thread runs in its environment's address space; every other
+     * thread in the kernel-only tables, so a dead environment's tables are
+     * never left loaded on a CPU. */
+    if (next->as != hal_aspace_current())
+        hal_aspace_switch(next->as);
     hal_context_switch(&prev->ctx, &next->ctx);
     finish_switch();
 }
@@ -453,6 +459,12 @@ static void thread_main(void *arg)
     sched_exit();
 }
 
+/* The slice every run queue was set up with. */
+uint64_t sched_slice_ns(void)
+{
+    return sched_cpu_rq(0)->slice_ns;
+}
+
 /* Sets up every queue, the idle threads and the resched hook. */
 int sched_init(const struct exo_sched_ops *ops, uint64_t slice_ns)
 {
@@ -530,6 +542,7 @@ void sched_cpu_run(void)
         /* relaxed: hint only; the queue-locked idling flag is what wakers
          * use to decide on the kick that ends hal_cpu_idle. */
         atomic_fetch_or_explicit(&idle_mask, cpu_bit(rq->cpu), memory_order_relaxed);
+        sched_sleep_arm();
         hal_cpu_idle();
         atomic_fetch_and_explicit(&idle_mask, ~cpu_bit(rq->cpu), memory_order_relaxed);
         spin_lock(&rq->lock);
@@ -866,6 +879,9 @@ void sched_resched(void)
     bool go, rearm;
     uint64_t used;
 
+    /* Every interrupt passes here (x86_64: also the periodic tick), so
+     * sleepers wake on time even on CPUs with no slice timer armed. */
+    sched_sleep_tick();
     spin_lock(&rq->lock);
     if (!rq->online || rq->curr == NULL || rq->curr->is_idle) {
         spin_unlock(&rq->lock);
@@ -896,6 +912,7 @@ void sched_tick(void *unused)
             rq->need_resched = true;
     }
     spin_unlock_irqrestore(&rq->lock, s);
+    sched_sleep_tick();
 }
 
 /* True when ops has every hook. */

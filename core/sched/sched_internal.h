@@ -70,4 +70,8 @@ struct sched_rq *sched_lock_thread_rq(struct sched_thread *t);
  * interrupts disabled. */
 void sched_wake_thread(struct sched_thread *t);
 
+/* sleep.c: an idle CPU arms its one-shot for the earliest sleeper.
+ * Interrupts disabled. */
+void sched_sleep_arm(void);
+
 #endif

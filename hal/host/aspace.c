@@ -157,6 +157,52 @@ int hal_aspace_unmap(hal_aspace_t *as, uintptr_t va)
     return err;
 }
 
+/* Gives the mapping of va the rights in flags (validated as by map).
+ * Takes as->lock. */
+int hal_aspace_protect(hal_aspace_t *as, uintptr_t va, uint32_t flags)
+{
+    struct pagemap_entry *e;
+
+    if (as == NULL || (flags & ~MAP_KNOWN_FLAGS) != 0 || (flags & HAL_MAP_READ) == 0)
+        return FB_EINVAL;
+    if ((va & PAGE_MASK) != 0)
+        return FB_EALIGN;
+    pthread_mutex_lock(&as->lock);
+    e = pagemap_get(&as->pages, va / HAL_PAGE_SIZE);
+    if (e != NULL)
+        e->flags = flags;
+    pthread_mutex_unlock(&as->lock);
+    return e != NULL ? FB_OK : FB_ENOENT;
+}
+
+/* The lowest mapped page at or above from, by a scan of the page map (so
+ * O(capacity) per call; the x86_64 walk skips empty tables instead).
+ * Takes as->lock. */
+int hal_aspace_next(hal_aspace_t *as, uintptr_t from, uintptr_t *va, uint64_t *pa,
+                    uint32_t *flags)
+{
+    uintptr_t at = from & ~PAGE_MASK;
+    const struct pagemap_entry *e = NULL;
+
+    if (as == NULL || va == NULL)
+        return FB_EINVAL;
+    if (at < HAL_USER_BASE)
+        at = HAL_USER_BASE;
+    if (at >= HAL_USER_TOP)
+        return FB_ENOENT;
+    pthread_mutex_lock(&as->lock);
+    e = pagemap_next(&as->pages, at / HAL_PAGE_SIZE);
+    if (e != NULL) {
+        *va = (uintptr_t)(e->key * HAL_PAGE_SIZE);
+        if (pa != NULL)
+            *pa = e->pa;
+        if (flags != NULL)
+            *flags = e->flags;
+    }
+    pthread_mutex_unlock(&as->lock);
+    return e != NULL ? FB_OK : FB_ENOENT;
+}
+
 /* Translates va: *pa is the frame plus va's offset in the page, so an
  * aligned va yields the frame itself. Takes as->lock. */
 int hal_aspace_query(hal_aspace_t *as, uintptr_t va, uint64_t *pa, uint32_t *flags)
@@ -179,9 +225,10 @@ int hal_aspace_query(hal_aspace_t *as, uintptr_t va, uint64_t *pa, uint32_t *fla
     return err;
 }
 
-/* Makes as current on the calling simulated CPU. Release pairs with the
- * acquire loads in hal_aspace_current and hal_aspace_destroy so a reader
- * that sees the pointer also sees the aspace's initialized fields. */
+/* Makes as (NULL: kernel only) current on the calling simulated CPU.
+ * Release pairs with the acquire loads in hal_aspace_current and
+ * hal_aspace_destroy so a reader that sees the pointer also sees the
+ * aspace's initialized fields. */
 void hal_aspace_switch(hal_aspace_t *as)
 {
     atomic_store_explicit(&host_cpu_self()->aspace, as, memory_order_release);

@@ -111,6 +111,20 @@ int pagemap_del(struct pagemap *m, uint64_t key)
     return FB_OK;
 }
 
+/* Scans every slot for the smallest key at or above from; see pagemap.h. */
+struct pagemap_entry *pagemap_next(const struct pagemap *m, uint64_t from)
+{
+    struct pagemap_entry *best = NULL;
+
+    for (size_t i = 0; i < m->cap; i++) {
+        uint64_t k = m->slots[i].key;
+
+        if (k != 0 && k >= from && (best == NULL || k < best->key))
+            best = &m->slots[i];
+    }
+    return best;
+}
+
 /* Visits every entry; see pagemap.h. */
 void pagemap_each(const struct pagemap *m, void (*fn)(const struct pagemap_entry *e, void *ctx),
                   void *ctx)

@@ -26,6 +26,8 @@ struct pagemap_entry *pagemap_get(const struct pagemap *m, uint64_t key);
 int pagemap_put(struct pagemap *m, uint64_t key, uint64_t pa, uint32_t flags);
 /* Removes key. Returns FB_OK or FB_ENOENT. */
 int pagemap_del(struct pagemap *m, uint64_t key);
+/* The entry with the smallest key >= from, or NULL. O(capacity): a scan. */
+struct pagemap_entry *pagemap_next(const struct pagemap *m, uint64_t from);
 /* Calls fn on every entry, in no particular order. */
 void pagemap_each(const struct pagemap *m, void (*fn)(const struct pagemap_entry *e, void *ctx),
                   void *ctx);

@@ -30,10 +30,13 @@
  *   frame plus the offset of va within its page.
  * - User copies check the whole range before moving a byte, so a failed
  *   copy leaves both buffers untouched (core must not rely on this).
- * - Contexts are ucontext_t and must not move once initialized. */
+ * - Contexts are ucontext_t and must not move once initialized.
+ * - Console input is what hal_host_console_feed queued (a bounded FIFO,
+ *   like a UART's receiver); user mode is simulated (hal_host_user.h). */
 #ifndef HAL_HOST_H
 #define HAL_HOST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /** Most simulated CPUs the host HAL supports. */
@@ -69,5 +72,15 @@ int hal_host_cpu_start(unsigned cpu, void (*fn)(void *), void *arg);
  * join of it is already waiting.
  */
 int hal_host_cpu_join(unsigned cpu);
+
+/** Bytes of console input the host HAL holds until hal_console_read. */
+#define HAL_HOST_CONSOLE_INPUT 4096u
+
+/**
+ * Queues @p n bytes of @p s as console input for hal_console_read, in
+ * order. Bytes beyond HAL_HOST_CONSOLE_INPUT pending are dropped, as a
+ * UART's receiver drops them on overrun. Any thread.
+ */
+void hal_host_console_feed(const char *s, size_t n);
 
 #endif

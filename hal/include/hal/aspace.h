@@ -69,7 +69,27 @@ int hal_aspace_unmap(hal_aspace_t *as, uintptr_t va);
  */
 int hal_aspace_query(hal_aspace_t *as, uintptr_t va, uint64_t *pa, uint32_t *flags);
 
-/** Makes @p as current on the calling CPU. Interrupts disabled. */
+/**
+ * Changes the rights of the existing mapping of @p va to @p flags (same
+ * rules as hal_aspace_map) and invalidates the old translation.
+ * @return FB_OK; FB_EINVAL (NULL @p as, bad flags); FB_EALIGN; FB_ENOENT
+ *         when nothing is mapped there.
+ */
+int hal_aspace_protect(hal_aspace_t *as, uintptr_t va, uint32_t flags);
+
+/**
+ * Finds the lowest mapped user page at or above @p from (rounded down to
+ * its page): stores its address in *@p va and, when not NULL, its frame
+ * in *@p pa and rights in *@p flags. Enumerates an address space (one
+ * call per mapping, each skipping empty tables) for teardown and counts.
+ * @return FB_OK; FB_ENOENT when no mapping lies at or above @p from;
+ *         FB_EINVAL for NULL @p as or @p va.
+ */
+int hal_aspace_next(hal_aspace_t *as, uintptr_t from, uintptr_t *va, uint64_t *pa,
+                    uint32_t *flags);
+
+/** Makes @p as current on the calling CPU (NULL: the kernel-only
+ *  tables). Interrupts disabled. */
 void hal_aspace_switch(hal_aspace_t *as);
 
 /** The address space current on the calling CPU (NULL: kernel only). */

@@ -12,4 +12,12 @@
  */
 void hal_console_write(const char *s, size_t n);
 
+/**
+ * Takes up to @p n bytes of console input that have already arrived
+ * (x86_64: the COM1 receiver; host: bytes given to hal_host_console_feed)
+ * without waiting. Any context. @return the number of bytes stored, 0
+ * when none are pending.
+ */
+size_t hal_console_read(char *buf, size_t n);
+
 #endif

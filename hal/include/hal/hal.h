@@ -13,6 +13,7 @@
 #include "hal/panic.h"
 #include "hal/timer.h"
 #include "hal/timestamp.h"
+#include "hal/user.h"
 #include "hal/usercopy.h"
 
 #endif
