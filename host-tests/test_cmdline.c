@@ -324,3 +324,58 @@ Test(cmdline, sched_rejects_empty_long_or_odd_names)
     parse("sched=", &w);
     cr_assert_str_eq(w.last, "missing value for sched", "got \"%s\"", w.last);
 }
+
+Test(cmdline, init_defaults_to_slash_init_with_no_arguments)
+{
+    struct warns w = { 0 };
+    struct cmdline_opts o = parse("loglevel=2", &w);
+
+    cr_assert_str_eq(o.init, "/init");
+    cr_assert_str_eq(o.init_args, "");
+}
+
+Test(cmdline, init_takes_an_absolute_printable_path)
+{
+    struct warns w = { 0 };
+    struct cmdline_opts o = parse("init=/bin/fbsh", &w);
+
+    cr_assert_str_eq(o.init, "/bin/fbsh");
+    cr_assert_eq(w.count, 0);
+    o = parse("init=bin/fbsh", &w);
+    cr_assert_str_eq(o.init, "/init", "expected a relative path refused");
+    cr_assert_eq(w.count, 1);
+    o = parse("init=/bin/\x7f", &w);
+    cr_assert_str_eq(o.init, "/init", "expected a control character refused");
+    o = parse("init=/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &w);
+    cr_assert_str_eq(o.init, "/init", "expected a path over 63 bytes refused");
+    o = parse("init=", &w);
+    cr_assert_str_eq(o.init, "/init");
+}
+
+Test(cmdline, double_dash_ends_options_and_passes_the_rest_to_init)
+{
+    struct warns w = { 0 };
+    struct cmdline_opts o = parse("loglevel=0 --   /bin/systest  a=b  frobnicate ", &w);
+
+    cr_assert_eq(o.loglevel, 0);
+    cr_assert_str_eq(o.init_args, "/bin/systest  a=b  frobnicate ");
+    cr_assert_eq(w.count, 0, "expected nothing after -- parsed as an option");
+    o = parse("-- ", &w);
+    cr_assert_str_eq(o.init_args, "");
+    o = parse("a--b autoexit", &w);
+    cr_assert(o.autoexit, "expected a token that merely contains -- to be an option");
+}
+
+Test(cmdline, overlong_init_arguments_are_dropped_with_a_warning)
+{
+    char line[CMDLINE_ARGS_MAX + 16] = "-- ";
+    struct warns w = { 0 };
+    struct cmdline_opts o;
+
+    memset(line + 3, 'x', CMDLINE_ARGS_MAX);
+    line[3 + CMDLINE_ARGS_MAX] = '\0';
+    o = parse(line, &w);
+    cr_assert_str_eq(o.init_args, "");
+    cr_assert_eq(w.count, 1);
+    cr_assert(strstr(w.last, "too long") != NULL, "got '%s'", w.last);
+}

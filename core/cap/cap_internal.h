@@ -19,7 +19,7 @@
 
 #define CAP_EPOCH_MAX ((1u << 30) - 1)
 #define CAP_GEN_FIRST 1u
-#define CAP_GEN_LAST  UINT32_MAX
+#define CAP_GEN_LAST  0x7fffffffu   /* handles stay positive as int64_t (syscall results) */
 /* Free-list end marker; capacities stop at CAP_TABLE_MAX below it. */
 #define CAP_NIL UINT32_MAX
 /* Slots the incremental sweep examines per allocation. */

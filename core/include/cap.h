@@ -74,7 +74,10 @@ enum cap_type {
 #define CAP_TABLE_MAX ((uint32_t)1 << 30)
 
 /** Handle: slot generation in bits 63..32, slot index in bits 31..0.
- *  Generations start at 1, so 0 is never a valid handle. */
+ *  Generations start at 1, so 0 is never a valid handle, and end at
+ *  2^31 - 1 (the slot is then retired), so a handle read as int64_t is
+ *  always positive: syscalls return handles and negative errors in one
+ *  register. */
 typedef uint64_t cap_handle_t;
 
 /** The handle that is never valid. */
