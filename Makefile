@@ -4,6 +4,7 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 KERNEL := build/kernel/arch/x86_64/feuerbird.elf
+INITRD := build/kernel/user/initrd.cpio
 ISO := build/feuerbird.iso
 TEST_ISO := build/feuerbird-test.iso
 FUZZ_SECONDS ?= 60
@@ -24,14 +25,15 @@ kernel: deps
 	@echo "==> building kernel configuration (freestanding x86_64)"
 	@cmake --preset kernel --log-level=WARNING >/dev/null && cmake --build --preset kernel -j$(JOBS)
 	@echo "==> kernel: $(KERNEL) ($$(stat -c %s $(KERNEL)) bytes)"
+	@echo "==> initrd: $(INITRD) ($$(stat -c %s $(INITRD)) bytes)"
 
 iso: kernel
 	@echo "==> building GRUB2 ISOs"
-	@bash scripts/mkiso.sh $(KERNEL) $(ISO) ""
+	@bash scripts/mkiso.sh $(KERNEL) $(ISO) "" $(INITRD)
 	@bash scripts/mkiso.sh $(KERNEL) $(TEST_ISO) "autoexit"
 
 run: iso
-	@echo "==> booting $(ISO) in QEMU"
+	@echo "==> booting $(ISO) (kernel + initrd) in QEMU"
 	@bash scripts/qemu-run.sh --iso $(ISO) --interactive
 
 test: deps

@@ -6,6 +6,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 kernel=${FB_KERNEL:-$here/build/kernel/arch/x86_64/feuerbird.elf}
 test_iso=${FB_TEST_ISO:-$here/build/feuerbird-test.iso}
+initrd=${FB_INITRD:-$here/build/kernel/user/initrd.cpio}
+user_iso=${FB_USER_ISO:-$here/build/feuerbird-user-test.iso}
 logs=$here/build/qemu-tests
 filter=${1:-}
 mkdir -p "$logs"
@@ -37,7 +39,7 @@ run_case() {
     fi
 }
 
-for f in "$kernel" "$test_iso"; do
+for f in "$kernel" "$test_iso" "$initrd" "$user_iso"; do
     [ -f "$f" ] || { echo "qemu-tests: missing $f (build the kernel and ISO first)"; echo "qemu-tests: 0 passed, 1 failed"; exit 1; }
 done
 
@@ -90,7 +92,9 @@ run_case no_acpi_falls_back_to_8259 0 90 'no ACPI MADT' 'tick .* via 8259' 'ktes
 # threads under every policy with checksums and every CPU running some;
 # live policy switches under load; a thread that never yields preempted by
 # the LAPIC timer; SSE registers kept across switches; COM1's interrupt
-# through an irq_bind capability, then dropped once unbound.
+# through an irq_bind capability, then dropped once unbound; user threads
+# in their own address spaces (ktest_user.c): system calls, SSE state,
+# registers, user copies, faults, TLB shootdown by PCID generation.
 # DMA pool buffers from the boot DMA zone (once: no CPU-count dependence).
 run_case ktest_dma_pool_from_the_boot_zone 0 90 'DMA zone 4096 KiB at 0x' \
     'ktest: dma: 8 buffers .*below 4 GiB, zeroed.*ownership errors ok, zone coalesced' 'ktest: dma ok' -- \
@@ -110,15 +114,32 @@ for n in 1 2 4; do
     run_case "ktest_irq_smp$n" 0 90 "ktest: irq: line 4 bound to cpu $((n - 1)), [2-9][0-9]* delivered" \
         'ktest: irq: unbound line dropped [1-9]' 'ktest: irq ok' -- \
         --kernel "$kernel" --append "test=irq loglevel=0" --smp $n
+    run_case "ktest_user_smp$n" 0 120 'ktest: user: no handler: a system call returned FB_ENOSYS' \
+        'ktest: user: 100000 null system calls counted, [0-9]+ cycles each' \
+        "ktest: user: sse: .* 0 mismatches, moved across CPUs 0x$(printf %x $(((1 << n) - 1))), [1-9][0-9]* preemptions" \
+        'ktest: user: registers but RAX, RCX, R11 kept' 'ktest: user: copy: good pointer FB_OK' \
+        'ktest: user: a system call at the top of user space ends in #GP' \
+        'ktest: user: faults: .* the kernel survived' "ktest: user: tlb: .* from CPU $((n - 1)) and from CPU 0" \
+        'ktest: user: aspace: next walks 5 pages' 'ktest: user: console: 3 bytes looped back' \
+        'ktest: user ok' -- --kernel "$kernel" --append "test=user loglevel=0" --smp $n
 done
+# The CPU model decides about PCIDs: without them every address-space
+# switch flushes; with them (KVM on a host that has them; QEMU 7.2's TCG
+# does not) stale entries on other CPUs are dropped by generation.
+run_case ktest_user_without_pcid_smp2 0 120 'ktest: user: tlb: .*pcid off' 'ktest: user ok' -- \
+    --kernel "$kernel" --append "test=user loglevel=0" --smp 2 --cpu max,-pcid
+if [ "$(cat "$here/build/.kvm-probe-pvh" 2>/dev/null)" = yes ] && grep -qw pcid /proc/cpuinfo; then
+    run_case ktest_user_with_pcid_kvm_smp2 0 120 'ktest: user: tlb: .*pcid on' 'ktest: user ok' -- \
+        --kernel "$kernel" --append "test=user loglevel=0" --smp 2 --accel kvm
+fi
 # Every test in one boot: fresh threads per round, one scheduler throughout.
 run_case ktest_all_in_one_boot_smp2 0 120 'ktest: sched rr: .* checksums match' 'ktest: switch: ' \
     'ktest: preempt: ' 'ktest: fpu: .* 0 mismatches' 'ktest: irq: unbound line dropped' \
-    'ktest: dma: .*zone coalesced' 'ktest: all ok' -- \
+    'ktest: dma: .*zone coalesced' 'ktest: user: tlb: ' 'ktest: all ok' -- \
     --kernel "$kernel" --append "test=all loglevel=0" --smp 2
 # The context-switch benchmark prints its numbers (bench/run.sh reads them).
 run_case ktest_ctxsw_bench_prints_cycles 0 90 'bench: ctxsw_cycles [0-9]+' 'bench: ctxsw_fpu_cycles [0-9]+' \
-    'bench: ctxsw_yield_cycles [0-9]+' 'ktest: ctxsw ok' -- \
+    'bench: ctxsw_yield_cycles [0-9]+' 'bench: null_syscall_cycles [0-9]+' 'ktest: ctxsw ok' -- \
     --kernel "$kernel" --append "test=ctxsw loglevel=0"
 
 # A CPU without long mode is told so by the 32-bit entry, which fails the
@@ -191,6 +212,46 @@ symbols_case() {
     fi
 }
 symbols_case
+
+# User space from the initrd: init runs the program after "--" and the
+# kernel stops with its verdict (exit code 0 is success).
+for n in 1 2; do
+    run_case "user_systest_every_syscall_smp$n" 0 240 'systest: [0-9]+ checks, 0 failed' \
+        'FeuerBird: /init exited with code 0' -- \
+        --kernel "$kernel" --initrd "$initrd" --smp "$n" --append "-- /bin/systest"
+done
+run_case user_torture_million_random_syscalls_smp2 0 480 'torture: 1000000 syscalls, survived' \
+    'FeuerBird: /init exited with code 0' -- \
+    --kernel "$kernel" --initrd "$initrd" --smp 2 --append "-- /bin/torture"
+# GRUB hands the initrd over as a Multiboot2 module named "initrd".
+run_case iso_bios_runs_systest_from_initrd_module 0 240 'booted by GRUB.*via Multiboot2' \
+    "initrd 'initrd' unpacked" 'systest: [0-9]+ checks, 0 failed' -- --iso "$user_iso"
+# A program's exit code is init's verdict; a missing program or initrd,
+# or an archive that is not cpio, is reported and fails the boot cleanly.
+run_case user_init_exit_code_is_the_verdict 1 60 'hello from env 2' \
+    'FeuerBird: /init exited with code 42' -- \
+    --kernel "$kernel" --initrd "$initrd" --append "-- /bin/hello"
+run_case user_missing_init_program_is_reported 1 60 'cannot load /bin/nope: FB_ENOENT' -- \
+    --kernel "$kernel" --initrd "$initrd" --append "init=/bin/nope"
+run_case user_without_initrd_is_reported 1 60 'no initrd module' 'cannot load /init' -- \
+    --kernel "$kernel"
+run_case user_malformed_initrd_is_rejected 1 60 "initrd '.*' rejected: FB_" 'cannot load /init' -- \
+    --kernel "$kernel" --initrd "$kernel"
+
+# fbsh driven through the serial console, command by command.
+fbsh_case() {
+    local name=user_fbsh_serial_session_smp$1
+    if [ -n "$filter" ] && [[ $name != *"$filter"* ]]; then return; fi
+    local out
+    if out=$(bash "$here/qemu-tests/fbsh.sh" "$kernel" "$initrd" "$logs/$name.log" "$1" 2>&1); then
+        echo "PASS $name"; pass=$((pass + 1))
+    else
+        echo "FAIL $name: $out" | head -n 1; fail=$((fail + 1))
+        echo "$out" | tail -n 22 | sed 's/^/    | /'
+    fi
+}
+fbsh_case 1
+fbsh_case 2
 
 echo "qemu-tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -7,7 +7,9 @@
 # usage: qemu-run.sh (--kernel ELF [--append CMDLINE] | --iso ISO) [--uefi]
 #                    [--log FILE] [--timeout SEC] [--accel auto|kvm|tcg]
 #                    [--initrd FILE] [--cpu MODEL] [--smp N] [--machine TYPE]
-#                    [--interactive] [--gdb]
+#                    [--interactive] [--gdb] [--input FILE]
+#        --input: the serial receiver reads FILE (e.g. a FIFO a test writes
+#        commands into) instead of nothing; output still goes to the log
 # exit:  0 kernel reported success (QEMU status 33), or the user quit an
 #          interactive run
 #        1 kernel reported failure (QEMU status 35)
@@ -17,9 +19,9 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 kernel="" iso="" append="" initrd="" uefi=0 log="" timeout_s=60 accel=auto
-interactive=0 gdb=0 cpu="" smp=1 machine=q35
+interactive=0 gdb=0 cpu="" smp=1 machine=q35 input=""
 
-usage() { sed -n '7,15p' "$0" >&2; exit 2; }
+usage() { sed -n '7,17p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --kernel) kernel=${2:?}; shift 2 ;;
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
         --accel) accel=${2:?}; shift 2 ;;
         --interactive) interactive=1; shift ;;
         --gdb) gdb=1; interactive=1; shift ;;
+        --input) input=${2:?}; shift 2 ;;
         *) echo "qemu-run: unknown argument '$1'" >&2; usage ;;
     esac
 done
@@ -112,8 +115,13 @@ if [ $interactive -eq 1 ]; then
 else
     [ -n "$log" ] || log=$(mktemp)
     : > "$log"
-    timeout --foreground -k 5 "$timeout_s" "${base[@]}" "${acc[@]}" "${boot[@]}" \
-        -serial "file:$log" -monitor none </dev/null
+    if [ -n "$input" ]; then
+        timeout --foreground -k 5 "$timeout_s" "${base[@]}" "${acc[@]}" "${boot[@]}" \
+            -serial stdio -monitor none <"$input" >"$log"
+    else
+        timeout --foreground -k 5 "$timeout_s" "${base[@]}" "${acc[@]}" "${boot[@]}" \
+            -serial "file:$log" -monitor none </dev/null
+    fi
     status=$?
 fi
 

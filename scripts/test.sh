@@ -61,7 +61,9 @@ fi
 
 step 3/7 "test ISO (GRUB2, BIOS + UEFI)"
 iso_ok=0
-if [ $kernel_ok -eq 1 ] && bash scripts/mkiso.sh "$KERNEL" build/feuerbird-test.iso autoexit; then
+if [ $kernel_ok -eq 1 ] && bash scripts/mkiso.sh "$KERNEL" build/feuerbird-test.iso autoexit &&
+   bash scripts/mkiso.sh "$KERNEL" build/feuerbird-user-test.iso "-- /bin/systest" \
+       build/kernel/user/initrd.cpio; then
     iso_ok=1
 else
     count 0 1

@@ -2,7 +2,8 @@
  * boot stack. Brings the machine up in order (console, descriptor tables,
  * per-CPU data, boot info, memory, page tables, time and interrupt
  * routing, the other CPUs, self-check) and then runs the command line's
- * request: a fault, an in-kernel test, an automatic exit, or idling. */
+ * request: a fault, an in-kernel test, an automatic exit, or (the
+ * default) user space from the initrd. */
 #include <stdint.h>
 
 #include "arch.h"
@@ -135,6 +136,5 @@ _Noreturn void main64(uint32_t magic, uint32_t info_phys)
         ktest_run(&opts);
     if (opts.autoexit)
         autoexit();
-    for (;;)
-        __asm__ volatile("sti; hlt");
+    userland_run(&boot_info, &opts);
 }
