@@ -18,6 +18,7 @@ cd "$root"
 
 bench_bin=build/host-release/bench/bench_host
 kernel=build/kernel/arch/x86_64/feuerbird.elf
+initrd=build/kernel/user/initrd.cpio
 test_iso=build/feuerbird-test.iso
 iso=build/feuerbird.iso
 out_dir=build/bench
@@ -134,6 +135,32 @@ measure_ctxsw() {
     done
 }
 
+# The same paths measured from a real environment: /bin/bench from the
+# initrd, through core's dispatcher (argument checks, capability lookups,
+# user frame accounting): qemu.ACCEL.user_null_syscall_cycles and
+# qemu.ACCEL.user_map_unmap_cycles (mem_map + mem_unmap of one frame).
+measure_user() {
+    local log=$out_dir/user.log err=$out_dir/user.err acc name v
+    if ! bash scripts/qemu-run.sh --kernel "$kernel" --initrd "$initrd" --smp 1 \
+            --append "loglevel=0 -- /bin/bench" --log "$log" --timeout 120 --accel "$accel" \
+            2> "$err"; then
+        echo "bench: /bin/bench failed" >&2
+        cat "$err" >&2
+        failed=1
+        return 0
+    fi
+    acc=$(sed -n 's/^\[qemu\] \([a-z]*\): kernel verdict.*/\1/p' "$err" | head -n1)
+    for name in null_syscall_cycles map_unmap_cycles; do
+        v=$(sed -n "s/^bench: $name=\([0-9]*\).*/\1/p" "$log" | head -n1)
+        if [ -n "$v" ]; then
+            result "qemu.${acc:-unknown}.user_$name" "$v" cycles lower
+        else
+            echo "bench: no 'bench: $name=' line in $log" >&2
+            failed=1
+        fi
+    done
+}
+
 # bench_host first, then every other host benchmark program (bench_*.c),
 # each printing one JSON result per line.
 ran=" "
@@ -161,6 +188,10 @@ if [ $qemu -eq 1 ]; then
     if [ -f "$kernel" ]; then
         echo "==> QEMU context switch (test=ctxsw, $accel)" >&2
         measure_ctxsw
+    fi
+    if [ -f "$kernel" ] && [ -f "$initrd" ]; then
+        echo "==> QEMU user-mode syscalls (/bin/bench, $accel)" >&2
+        measure_user
     fi
     if [ -f "$test_iso" ]; then
         echo "==> QEMU GRUB/BIOS boot x$runs ($accel)" >&2

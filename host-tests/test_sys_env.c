@@ -14,7 +14,10 @@
 
 static void boot(void) { sh_boot(); }
 
-static void halt(void) { cr_expect(sh_halt(), "an environment or frame leaked"); }
+static void halt(void) { sh_halt(); }
+
+/* Every test ends with this: nothing may be left behind. */
+#define EXPECT_SETTLED() cr_assert(sh_settled(), "an environment or user frame leaked")
 
 static void expect_ok(const char *path, const char *args)
 {
@@ -98,6 +101,7 @@ Test(sys_env, parent_creates_starts_and_reaps_a_child, .init = boot, .fini = hal
     cr_assert_eq(vfs_create(&sh_fs, "/etc/notelf", 0644, &h), FB_OK);
     cr_assert_eq(vfs_write(&sh_fs, h, 0, "hello, not an ELF", 17, &put), FB_OK);
     expect_ok("/bin/parent", "");
+    EXPECT_SETTLED();
 }
 
 /* A child that computes forever without a system call; the timer's
@@ -128,6 +132,7 @@ Test(sys_env, kill_reaches_a_child_that_makes_no_syscalls, .init = boot, .fini =
     sh_install("/bin/spinner", prog_spinner);
     sh_install("/bin/spinkill", prog_spin_killer);
     expect_ok("/bin/spinkill", "");
+    EXPECT_SETTLED();
 }
 
 /* Kill a created child, then a running one; the killed report -1001. */
@@ -159,6 +164,7 @@ Test(sys_env, kill_ends_created_and_running_children, .init = boot, .fini = halt
     sh_install("/bin/sleeper", prog_sleeper);
     sh_install("/bin/killer", prog_killer);
     expect_ok("/bin/killer", "");
+    EXPECT_SETTLED();
 }
 
 /* A parent that exits without waiting leaves no trace once the orphan
@@ -180,6 +186,7 @@ Test(sys_env, orphans_are_reaped_by_the_kernel, .init = boot, .fini = halt)
     sh_install("/bin/child", prog_child);
     sh_install("/bin/deserter", prog_deserter);
     expect_ok("/bin/deserter", "");
+    EXPECT_SETTLED();
 }
 
 /* cap_grant hands a child an attenuated copy; env capabilities need
@@ -209,6 +216,7 @@ Test(sys_env, grant_reaches_the_child_attenuated, .init = boot, .fini = halt)
     sh_install("/bin/child", prog_child);
     sh_install("/bin/granter", prog_granter);
     expect_ok("/bin/granter", "");
+    EXPECT_SETTLED();
 }
 
 /* The CPU group: yield, sleep, sched_info, cpu_stats, and the calls that
@@ -243,6 +251,7 @@ Test(sys_env, cpu_calls_check_their_arguments, .init = boot, .fini = halt)
 {
     sh_install("/bin/cpu", prog_cpu);
     expect_ok("/bin/cpu", "");
+    EXPECT_SETTLED();
 }
 
 /* With a CPU capability: live policy switches and binding. */
@@ -302,4 +311,5 @@ Test(sys_env, cpu_capability_switches_policy_and_binds, .init = boot, .fini = ha
     while (!sched_thread_done(&t))
         harness_sleep_ms(1);
     harness_reap(&t);
+    EXPECT_SETTLED();
 }

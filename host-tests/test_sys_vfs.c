@@ -11,7 +11,10 @@
 
 static void boot(void) { sh_boot(); }
 
-static void halt(void) { cr_expect(sh_halt(), "an environment or frame leaked"); }
+static void halt(void) { sh_halt(); }
+
+/* Every test ends with this: nothing may be left behind. */
+#define EXPECT_SETTLED() cr_assert(sh_settled(), "an environment or user frame leaked")
 
 static void expect_ok(const char *path)
 {
@@ -86,6 +89,7 @@ Test(sys_vfs, files_read_write_seek_and_stat, .init = boot, .fini = halt)
     cr_assert_eq(vfs_mkdir(&sh_fs, "/tmp", 0755, NULL), FB_OK);
     sh_install("/bin/files", prog_files);
     expect_ok("/bin/files");
+    EXPECT_SETTLED();
 }
 
 /* Directories: mkdir, readdir, unlink, and the descriptor limit. */
@@ -130,6 +134,7 @@ Test(sys_vfs, directories_and_the_descriptor_limit, .init = boot, .fini = halt)
 {
     sh_install("/bin/dirs", prog_dirs);
     expect_ok("/bin/dirs");
+    EXPECT_SETTLED();
 }
 
 /* Files of an environment are its own: a child has no descriptors. */
@@ -159,4 +164,5 @@ Test(sys_vfs, descriptors_are_per_environment, .init = boot, .fini = halt)
     sh_install("/bin/fdchild", prog_fdchild);
     sh_install("/bin/fdparent", prog_fdparent);
     expect_ok("/bin/fdparent");
+    EXPECT_SETTLED();
 }

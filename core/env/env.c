@@ -208,7 +208,8 @@ int env_create(struct env *parent, const void *image, size_t len, const char *na
     if (e == NULL)
         return FB_ENOSPC;
     e->personality = brand_personality(img.brand);
-    e->kill = false;
+    /* relaxed: the slot is not visible to anyone else yet. */
+    atomic_store_explicit(&e->kill, false, memory_order_relaxed);
     e->dying = false;
     e->reaped_by_kernel = false;
     e->param = (struct sched_params){ SCHED_PRIO_DEFAULT, SCHED_TICKETS_DEFAULT };
@@ -260,7 +261,8 @@ int env_start(struct env *e, const char *args, size_t len)
     if (len > EXO_ARGS_MAX - 1)
         return FB_ERANGE;
     s = spin_lock_irqsave(&e->lock);
-    if (e->state != EXO_ENV_CREATED || e->kill) {
+    if (e->state != EXO_ENV_CREATED || atomic_load_explicit(&e->kill, memory_order_relaxed) ||
+        e->dying) {
         spin_unlock_irqrestore(&e->lock, s);
         return FB_EBUSY;
     }
@@ -323,6 +325,21 @@ static void finish(struct env *e, int64_t code)
     sched_wake_all(&e->exited);
 }
 
+/* Children that were never started die with their parent: an orphan
+ * that nobody starts would hold its memory for good. */
+static void kill_unstarted_children(struct env *e)
+{
+    for (unsigned i = 0; i < ENV_MAX; i++) {
+        struct env *c = &envs[i];
+        hal_irq_state_t s = spin_lock_irqsave(&envs_lock);
+        bool unstarted = c->id != 0 && c->parent == e->id && c->state == EXO_ENV_CREATED;
+
+        spin_unlock_irqrestore(&envs_lock, s);
+        if (unstarted)
+            env_kill(c);
+    }
+}
+
 /* Ends the calling environment; see env.h. */
 _Noreturn void env_exit(int64_t code)
 {
@@ -332,6 +349,7 @@ _Noreturn void env_exit(int64_t code)
         hal_panic("env_exit outside an environment");
     mark_dying(e);
     teardown(e);
+    kill_unstarted_children(e);
     finish(e, code);
     sched_exit();
 }
@@ -466,7 +484,9 @@ int env_kill(struct env *e)
     uint32_t state = e->state;
 
     if (state == EXO_ENV_RUNNING)
-        e->kill = true;
+        /* relaxed: a request polled at the next kernel entry; the exit
+         * path it triggers synchronizes through the locks it takes. */
+        atomic_store_explicit(&e->kill, true, memory_order_relaxed);
     if (state == EXO_ENV_CREATED)
         e->dying = true;
     spin_unlock_irqrestore(&e->lock, s);
@@ -487,7 +507,8 @@ void env_check_kill(void)
 {
     struct env *e = env_current();
 
-    if (e != NULL && e->kill)
+    /* relaxed: see env_kill. */
+    if (e != NULL && atomic_load_explicit(&e->kill, memory_order_relaxed))
         env_exit(EXO_EXIT_KILLED);
 }
 

@@ -49,12 +49,12 @@ struct env_map {
 
 /** One environment. Fields below @c lock are guarded by it unless noted. */
 struct env {
-    spinlock_t lock;              /**< guards state, exit_code, kill */
+    spinlock_t lock;              /**< guards state, exit_code, dying; serializes kill's writes */
     uint32_t id;                  /**< unique per boot, 0 while the slot is free */
     uint32_t parent;              /**< creator's id, 0 for the kernel's */
     uint32_t state;               /**< EXO_ENV_*, 0 while free */
     uint32_t personality;         /**< EXO_PERS_* */
-    bool kill;                    /**< env_kill asked it to end */
+    atomic_bool kill;             /**< env_kill asked it to end (polled without the lock) */
     bool dying;                   /**< its teardown began: grant nothing into it */
     bool reaped_by_kernel;        /**< nobody waits: reap at exit */
     int64_t exit_code;            /**< valid once EXO_ENV_EXITED */
