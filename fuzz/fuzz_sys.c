@@ -3,9 +3,9 @@
  * boundary: zero, small numbers, the program's own user addresses, kernel
  * addresses, handles it was given, descriptors, raw 64-bit values). A
  * user program in an environment on the simulated machine runs it
- * through the real entry path. After every input: no environment, user
- * frame or page-table frame may be left over, and every capability table
- * involved must check out. Calls that would block for long are tamed
+ * through the real entry path. After every input: no environment or user
+ * frame may be left over, every frame is back in the allocator, and every
+ * environment slot (its capability table included) passes env_check. Calls that would block for long are tamed
  * (sleep at most 1 ms, console reads non-blocking, a wait preceded by a
  * kill of the same child) so that every input ends. */
 #include <stdint.h>
@@ -96,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    const char *why = NULL;
     int64_t code;
 
     if (!booted) {
@@ -118,5 +119,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(env_count() == 0);
     check(umem_total() == 0);
     check(frame_free_count(&sh_frames) == sh_free_at_start);
+    check(env_check(&why) == FB_OK);
     return 0;
 }

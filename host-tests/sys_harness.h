@@ -274,10 +274,12 @@ static inline int64_t sh_run(const char *path, const char *args)
  *  assertion in a Criterion .fini is printed but does not fail the test. */
 static inline bool sh_settled(void)
 {
+    const char *why = NULL;
+
     for (int tries = 0; env_count() != 0 && tries < 1000; tries++)
         harness_sleep_ms(1);
     return env_count() == 0 && umem_total() == 0 &&
-           frame_free_count(&sh_frames) == sh_free_at_start;
+           frame_free_count(&sh_frames) == sh_free_at_start && env_check(&why) == FB_OK;
 }
 
 /** Stops the simulated CPUs. */

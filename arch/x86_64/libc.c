@@ -1,6 +1,7 @@
 /* memcpy, memmove, memset and memcmp: GCC may emit calls to these even in
  * freestanding code (struct copies, large initializers), so the kernel
- * provides them on top of core's kstring. */
+ * and user/libexo (which builds this file too) provide them on top of
+ * core's kstring. */
 #include <stddef.h>
 
 #include "kstring.h"

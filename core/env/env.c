@@ -559,6 +559,29 @@ size_t env_list(struct exo_env_info *out, size_t skip, size_t max)
     }
 }
 
+/* Checks every slot's capability table and the slot states; the caller
+ * makes sure nothing runs (tests, fuzzing). */
+int env_check(const char **why)
+{
+    for (unsigned i = 0; i < ENV_MAX; i++) {
+        const struct env *e = &envs[i];
+
+        if (cap_table_check(&e->caps, NULL, NULL) != FB_OK) {
+            *why = "an environment's capability table is inconsistent";
+            return FB_EINVAL;
+        }
+        if ((e->id == 0) != (e->state == 0)) {
+            *why = "a slot has an id without a state or a state without an id";
+            return FB_EINVAL;
+        }
+        if (e->id == 0 && e->as != NULL) {
+            *why = "a free slot still holds an address space";
+            return FB_EINVAL;
+        }
+    }
+    return FB_OK;
+}
+
 /* Live environments now. */
 unsigned env_count(void)
 {

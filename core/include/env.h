@@ -180,6 +180,12 @@ struct env *env_by_id(uint32_t id);
 /** The environment layer's configuration (env_init's copy). */
 const struct env_system *env_system(void);
 
+/** Invariant check for tests and fuzzing, with nothing running: every
+ *  slot's capability table passes cap_table_check, a slot has an id
+ *  exactly when it has a state, and a free slot holds no address space.
+ *  @return FB_OK; FB_EINVAL with a reason in *@p why. */
+int env_check(const char **why);
+
 /** Number of live environments (tests and leak checks). */
 unsigned env_count(void);
 

@@ -1,5 +1,5 @@
-/* init: the first program. With an argument string (the kernel's
- * initargs=) it runs that program once and exits with the child's code,
+/* init: the first program. With an argument string (what follows "--"
+ * on the kernel command line) it runs that program once and exits with the child's code,
  * so a QEMU test sees the verdict; without one it keeps the native shell
  * /bin/fbsh running. Children get init's device capabilities (CPU, IRQ). */
 #include "exo.h"

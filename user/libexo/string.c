@@ -7,31 +7,6 @@
 #include "kstring.h"
 #include "parse.h"
 
-/* GCC emits calls to memcpy, memmove, memset and memcmp on its own
- * (struct copies, big initializers), so these four must exist. */
-void *memcpy(void *dst, const void *src, size_t n)
-{
-    return kmemcpy(dst, src, n);
-}
-
-/* Copies n bytes between possibly overlapping buffers. */
-void *memmove(void *dst, const void *src, size_t n)
-{
-    return kmemmove(dst, src, n);
-}
-
-/* Fills n bytes with c. */
-void *memset(void *dst, int c, size_t n)
-{
-    return kmemset(dst, c, n);
-}
-
-/* Compares n bytes. */
-int memcmp(const void *a, const void *b, size_t n)
-{
-    return kmemcmp(a, b, n);
-}
-
 /* Length of s. */
 size_t strlen(const char *s)
 {
