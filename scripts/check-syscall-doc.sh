@@ -6,7 +6,9 @@
 # enclosing "## group: title" heading) must match the table's line
 # "NR name(args) group". Prints the differences and exits 1 on any
 # mismatch (missing, extra, renamed, renumbered, moved, wrong signature or
-# group); exits 2 when it cannot run.
+# group); exits 2 when it cannot run. Every ```c block of the page must
+# also be a verbatim part of the stubs the generator writes (user mode),
+# so the page's example of a stub is the real one.
 # usage: check-syscall-doc.sh [DOC]   (default docs/SYSCALL_REFERENCE.md)
 set -eu
 
@@ -65,5 +67,31 @@ if ! out=$(diff -u "$tmp/table" "$tmp/doc"); then
     printf '%s\n' '--- core/sys/syscalls.tbl' "+++ $doc"
     printf '%s\n' "$out" | sed 1,2d
     status=1
+fi
+# Each fenced C block, as its own file, must occur in the generated stubs.
+awk -v mode=user -f "$root/cmake/gen-syscalls.awk" "$root/core/sys/syscalls.tbl" > "$tmp/stubs"
+awk -v dir="$tmp" '
+/^```c[ \t]*$/ { n++; inblock = 1; start[n] = NR; next }
+/^```/ { inblock = 0; next }
+inblock { print > (dir "/block" n) }
+END { for (i = 1; i <= n; i++) print i, start[i] > (dir "/blocks") }
+' "$doc"
+if [ -f "$tmp/blocks" ]; then
+    while read -r i line; do
+        if ! awk -v blockfile="$tmp/block$i" '
+            BEGIN { while ((getline l < blockfile) > 0) want[++nw] = l }
+            { have[++nh] = $0 }
+            END {
+                for (s = 1; s + nw - 1 <= nh; s++) {
+                    for (k = 1; k <= nw && have[s + k - 1] == want[k]; k++)
+                        ;
+                    if (k > nw) exit 0
+                }
+                exit 1
+            }' "$tmp/stubs"; then
+            echo "$doc:$line: this C block is not part of the generated stubs (exo_syscalls.h)" >&2
+            status=1
+        fi
+    done < "$tmp/blocks"
 fi
 exit "$status"

@@ -3,7 +3,8 @@
  * when its id is 0 and its thread is off every CPU; slots are reused,
  * never freed, because their capability tables must outlive every
  * capability derived from them. Lock order: envs_lock, then an
- * environment's lock. */
+ * environment's lock. A slot's id and state change only with both held,
+ * so either lock is enough to read them. */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -65,6 +66,15 @@ static bool slot_free_locked(struct env *e)
            (e->thread.entry == NULL || sched_thread_done(&e->thread));
 }
 
+/* Sets e's id and state. Expects envs_lock held; takes e's lock. */
+static void set_slot_locked(struct env *e, uint32_t id, uint32_t state)
+{
+    spin_lock(&e->lock);
+    e->id = id;
+    e->state = state;
+    spin_unlock(&e->lock);
+}
+
 /* Claims a free slot for a new environment in state CREATED. */
 static struct env *slot_alloc(uint32_t parent)
 {
@@ -76,8 +86,7 @@ static struct env *slot_alloc(uint32_t parent)
             e = &envs[i];
     }
     if (e != NULL) {
-        e->id = next_id++;
-        e->state = EXO_ENV_CREATED;
+        set_slot_locked(e, next_id++, EXO_ENV_CREATED);
         e->parent = parent;
     }
     spin_unlock_irqrestore(&envs_lock, s);
@@ -90,8 +99,7 @@ static void slot_free(struct env *e)
 {
     hal_irq_state_t s = spin_lock_irqsave(&envs_lock);
 
-    e->id = 0;
-    e->state = 0;
+    set_slot_locked(e, 0, 0);
     spin_unlock_irqrestore(&envs_lock, s);
 }
 
@@ -260,14 +268,17 @@ int env_start(struct env *e, const char *args, size_t len)
         return FB_EINVAL;
     if (len > EXO_ARGS_MAX - 1)
         return FB_ERANGE;
-    s = spin_lock_irqsave(&e->lock);
+    s = spin_lock_irqsave(&envs_lock);
+    spin_lock(&e->lock);
     if (e->state != EXO_ENV_CREATED || atomic_load_explicit(&e->kill, memory_order_relaxed) ||
         e->dying) {
-        spin_unlock_irqrestore(&e->lock, s);
+        spin_unlock(&e->lock);
+        spin_unlock_irqrestore(&envs_lock, s);
         return FB_EBUSY;
     }
     e->state = EXO_ENV_RUNNING;
-    spin_unlock_irqrestore(&e->lock, s);
+    spin_unlock(&e->lock);
+    spin_unlock_irqrestore(&envs_lock, s);
     kmemcpy(e->args, args, len);
     e->args[len] = '\0';
     err = sched_thread_create(&e->thread, e->name, env_thread_main, e, e->kstack,
@@ -278,9 +289,9 @@ int env_start(struct env *e, const char *args, size_t len)
         err = sched_thread_start(&e->thread);
     }
     if (err != FB_OK) {
-        s = spin_lock_irqsave(&e->lock);
-        e->state = EXO_ENV_CREATED;
-        spin_unlock_irqrestore(&e->lock, s);
+        s = spin_lock_irqsave(&envs_lock);
+        set_slot_locked(e, e->id, EXO_ENV_CREATED);
+        spin_unlock_irqrestore(&envs_lock, s);
     }
     return err;
 }
@@ -307,10 +318,8 @@ static void finish(struct env *e, int64_t code)
             continue;
         c->parent = 0;
         c->reaped_by_kernel = true;
-        if (c->state == EXO_ENV_EXITED) {
-            c->id = 0;
-            c->state = 0;
-        }
+        if (c->state == EXO_ENV_EXITED)
+            set_slot_locked(c, 0, 0);
     }
     spin_lock(&e->lock);
     e->exit_code = code;
@@ -383,12 +392,14 @@ struct env *env_by_id(uint32_t id)
 }
 
 /* Resolves a CAP_T_ENV capability of self's; with live_only, an
- * environment that ended (or is ending) is FB_ESTALE. */
+ * environment that ended (or is ending) is FB_ESTALE. The id and the
+ * state are read under envs_lock and the environment's lock. */
 static int from_cap(struct env *self, cap_handle_t h, cap_rights_t need, bool live_only,
                     struct env **out)
 {
     struct cap_info ci;
-    struct env *e;
+    struct env *found = NULL;
+    hal_irq_state_t s;
     int err = cap_verify(&self->caps, h, need);
 
     if (err == FB_OK)
@@ -397,11 +408,22 @@ static int from_cap(struct env *self, cap_handle_t h, cap_rights_t need, bool li
         return err;
     if (ci.type != CAP_T_ENV)
         return FB_EINVAL;
-    if (ci.object > UINT32_MAX || (e = env_by_id((uint32_t)ci.object)) == NULL)
+    s = spin_lock_irqsave(&envs_lock);
+    for (unsigned i = 0; ci.object != 0 && ci.object <= UINT32_MAX && i < ENV_MAX; i++) {
+        struct env *e = &envs[i];
+
+        if (e->id != ci.object)
+            continue;
+        spin_lock(&e->lock);
+        if (!live_only || (e->state != EXO_ENV_EXITED && !e->dying))
+            found = e;
+        spin_unlock(&e->lock);
+        break;
+    }
+    spin_unlock_irqrestore(&envs_lock, s);
+    if (found == NULL)
         return FB_ESTALE;
-    if (live_only && (e->state == EXO_ENV_EXITED || e->dying))
-        return FB_ESTALE;
-    *out = e;
+    *out = found;
     return FB_OK;
 }
 
@@ -448,20 +470,28 @@ struct wait_arg {
     uint32_t id;
 };
 
-/* Wait condition: the environment ended, or its slot moved on. */
+/* Wait condition: the environment ended, or its slot moved on. Runs
+ * under the wait queue's lock; takes the environment's. */
 static bool ended(void *arg)
 {
     const struct wait_arg *w = arg;
+    bool done;
 
-    return w->e->id != w->id || w->e->state == EXO_ENV_EXITED;
+    spin_lock(&w->e->lock);
+    done = w->e->id != w->id || w->e->state == EXO_ENV_EXITED;
+    spin_unlock(&w->e->lock);
+    return done;
 }
 
 /* Waits for e to end and reaps it; see env.h. */
 int64_t env_wait(struct env *e, int64_t *code)
 {
+    hal_irq_state_t s = spin_lock_irqsave(&e->lock);
     struct wait_arg w = { e, e->id };
-    hal_irq_state_t s;
-    int err = sched_wait_event(&e->exited, ended, &w);
+    int err;
+
+    spin_unlock_irqrestore(&e->lock, s);
+    err = sched_wait_event(&e->exited, ended, &w);
 
     if (err != FB_OK)
         return err;
@@ -471,8 +501,7 @@ int64_t env_wait(struct env *e, int64_t *code)
         return FB_ESTALE;
     }
     *code = e->exit_code;
-    e->id = 0;
-    e->state = 0;
+    set_slot_locked(e, 0, 0);
     spin_unlock_irqrestore(&envs_lock, s);
     return w.id;
 }

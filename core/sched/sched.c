@@ -1010,8 +1010,12 @@ static const char *check_thread(const struct sched_thread *t)
         return "thread both queued and running";
     switch (t->state) {
     case SCHED_NEW:
+        return queued || curr ? "new thread on a queue or CPU" : NULL;
     case SCHED_DEAD:
-        return queued || curr ? "new or dead thread on a queue or CPU" : NULL;
+        /* Like a blocking thread, an exiting one is marked under the
+         * queue lock and stays its CPU's current until that CPU's
+         * reschedule (which takes the lock again) switches away. */
+        return queued ? "dead thread on a queue" : NULL;
     case SCHED_RUNNABLE:
         if (!queued && rqs[c].migrating != t)
             return "runnable thread on no queue";
