@@ -78,8 +78,6 @@ static void prog_parent(uint64_t argp)
     UEXPECT(SC3(SYS_env_start, c, BAD_KERNEL, 3), FB_EFAULT);
     UEXPECT(SC3(SYS_env_start, c, STR, EXO_ARGS_MAX), FB_ERANGE);
     UEXPECT(SC3(SYS_env_start, c, ustr(STR, "abcd"), 4), 0);
-    UEXPECT(SC3(SYS_env_start, c, STR, 4), FB_EBUSY);
-    UEXPECT(SC2(SYS_env_set_personality, c, EXO_PERS_NATIVE), FB_EBUSY);
     UEXPECT(SC2(SYS_env_wait, c, BAD_KERNEL), FB_EFAULT);
     id = SC2(SYS_env_wait, c, OUT);
     UCHECK(id == info.id);
@@ -87,6 +85,14 @@ static void prog_parent(uint64_t argp)
     UCHECK(code == 44);
     UEXPECT(SC2(SYS_env_wait, c, OUT), FB_ESTALE);                /* reaped, handle gone */
     UEXPECT(SC2(SYS_env_info, c, OUT), FB_ESTALE);
+    /* One that is running (until killed) cannot be started again or
+     * change personality. */
+    c = SC3(SYS_env_create, PATH("/bin/sleeper"), 0);
+    UEXPECT(SC3(SYS_env_start, c, STR, 0), 0);
+    UEXPECT(SC3(SYS_env_start, c, STR, 0), FB_EBUSY);
+    UEXPECT(SC2(SYS_env_set_personality, c, EXO_PERS_NATIVE), FB_EBUSY);
+    UEXPECT(SC1(SYS_env_kill, c), 0);
+    UCHECK(SC2(SYS_env_wait, c, OUT) > 0);
     SC1(SYS_env_exit, 0);
 }
 
@@ -96,6 +102,7 @@ Test(sys_env, parent_creates_starts_and_reaps_a_child, .init = boot, .fini = hal
     size_t put;
 
     sh_install("/bin/child", prog_child);
+    sh_install("/bin/sleeper", prog_sleeper);
     sh_install("/bin/parent", prog_parent);
     cr_assert_eq(vfs_mkdir(&sh_fs, "/etc", 0755, NULL), FB_OK);
     cr_assert_eq(vfs_create(&sh_fs, "/etc/notelf", 0644, &h), FB_OK);

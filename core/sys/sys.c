@@ -26,9 +26,14 @@ int64_t sys_dispatch(struct env *self, uint64_t nr, const uint64_t args[HAL_SYSC
 
     if (self == NULL)
         return FB_ENOSYS;
-    /* relaxed: a statistic, read only for reports. */
-    atomic_fetch_add_explicit(&self->syscalls, 1, memory_order_relaxed);
-    env_check_kill();
+    /* relaxed, and no read-modify-write on this hot path: only the
+     * environment's one thread writes the count; reports only read it. */
+    atomic_store_explicit(&self->syscalls,
+                          atomic_load_explicit(&self->syscalls, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    /* relaxed: see env_kill. */
+    if (atomic_load_explicit(&self->kill, memory_order_relaxed))
+        env_exit(EXO_EXIT_KILLED);
     if (nr >= SYS_NR_LIMIT || sys_table[nr].fn == NULL)
         return FB_ENOSYS;
     s = &sys_table[nr];
