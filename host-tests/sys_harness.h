@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "bootinfo.h"
+#include "buddy.h"
+#include "dma.h"
 #include "env.h"
 #include "exo_abi.h"
 #include "frame.h"
@@ -37,6 +39,9 @@
 #define SH_DATA        0x401000ull   /* its data page: SH_DATA_BYTES of known bytes */
 #define SH_DATA_BYTES  64u
 #define SH_SCRATCH     0x10000000ull /* where programs map what they test with */
+#define SH_DMA_FRAMES  256u          /* the DMA zone: the last 1 MiB of simulated RAM */
+#define SH_DMA_BASE    (HAL_HOST_RAM_BASE + HAL_HOST_RAM_SIZE - SH_DMA_FRAMES * 4096ull)
+#define SH_DMA_BUFS    16u
 
 /** A user program: host code run in user mode; ends with env_exit. */
 typedef void (*sh_prog_fn)(uint64_t argp);
@@ -46,6 +51,10 @@ static uint64_t sh_bitmap[HAL_HOST_RAM_SIZE / 4096 / 32 + 16];
 static struct boot_info sh_bi;
 static struct vfs sh_fs;
 static struct vfs_node sh_nodes[SH_NODES];
+static struct buddy sh_dma_zone;
+static struct buddy_frame sh_dma_meta[SH_DMA_FRAMES];
+static struct dma_pool sh_dma;
+static struct dma_buf sh_dma_records[SH_DMA_BUFS];
 static sh_prog_fn sh_progs[SH_PROGS];
 static unsigned sh_nprogs;
 static uint64_t sh_free_at_start;
@@ -198,7 +207,8 @@ static inline unsigned sh_install(const char *path, sh_prog_fn fn)
 /** Boots the simulated machine: frames, VFS, environments, 2 CPUs. */
 static inline void sh_boot(void)
 {
-    struct env_system sys = { .frames = &sh_frames, .fs = &sh_fs, .user_limit = 4096 };
+    struct env_system sys = { .frames = &sh_frames, .fs = &sh_fs, .dma = &sh_dma,
+                              .user_limit = 4096 };
 
     sh_bi = (struct boot_info){ 0 };
     sh_bi.regions[0] = (struct mem_region){ .base = HAL_HOST_RAM_BASE, .length = HAL_HOST_RAM_SIZE,
@@ -206,7 +216,12 @@ static inline void sh_boot(void)
     sh_bi.region_count = 1;
     if (frame_init(&sh_frames, &sh_bi, sh_bitmap, sizeof(sh_bitmap)) != FB_OK ||
         vfs_init(&sh_fs, sh_nodes, SH_NODES, sh_block_alloc, sh_block_free, NULL) != FB_OK ||
-        vfs_mkdir(&sh_fs, "/bin", 0755, NULL) != FB_OK)
+        vfs_mkdir(&sh_fs, "/bin", 0755, NULL) != FB_OK ||
+        frame_reserve(&sh_frames, SH_DMA_BASE, SH_DMA_FRAMES * 4096ull) != FB_OK ||
+        buddy_init(&sh_dma_zone, SH_DMA_BASE, SH_DMA_FRAMES, sh_dma_meta,
+                   sizeof(sh_dma_meta)) != FB_OK ||
+        buddy_add_range(&sh_dma_zone, SH_DMA_BASE, SH_DMA_FRAMES * 4096ull) != FB_OK ||
+        dma_pool_init(&sh_dma, &sh_dma_zone, 4096, 0, sh_dma_records, SH_DMA_BUFS) != FB_OK)
         hal_panic("sys_harness: setup failed");
     hal_aspace_set_frame_source(NULL, NULL);
     if (env_init(&sys) != FB_OK)
@@ -275,10 +290,12 @@ static inline int64_t sh_run(const char *path, const char *args)
 static inline bool sh_settled(void)
 {
     const char *why = NULL;
+    struct dma_pool_stats dma;
 
     for (int tries = 0; env_count() != 0 && tries < 1000; tries++)
         harness_sleep_ms(1);
-    return env_count() == 0 && umem_total() == 0 &&
+    dma_pool_stats(&sh_dma, &dma);
+    return env_count() == 0 && umem_total() == 0 && dma.live == 0 &&
            frame_free_count(&sh_frames) == sh_free_at_start && env_check(&why) == FB_OK;
 }
 

@@ -339,3 +339,55 @@ Test(sys, tokens_are_minted_and_checked, .init = boot, .fini = halt)
     run_ok("/bin/tokens", prog_tokens);
     EXPECT_SETTLED();
 }
+
+/* DMA buffers: allocated below 4 GiB, mapped through their root only,
+ * never freed (or their root deleted) while mapped. */
+static void prog_dma(uint64_t argp)
+{
+    const uint32_t rw = EXO_PROT_READ | EXO_PROT_WRITE;
+    struct exo_dma_info info;
+    uint64_t pa = 0;
+    int64_t buf, copy;
+
+    (void)argp;
+    UEXPECT(SC1(SYS_dma_info, SH_DATA), 0);
+    upeek(&info, SH_DATA, sizeof(info));
+    UCHECK(info.buf_size == 4096 && info.in_use == 0 && info.capacity == SH_DMA_BUFS);
+    UEXPECT(SC1(SYS_dma_alloc, BAD_KERNEL), FB_EFAULT);
+    UEXPECT(SC1(SYS_dma_alloc, SH_TEXT), FB_EFAULT);
+    buf = SC1(SYS_dma_alloc, SH_DATA + 8);
+    UCHECK(buf > 0);
+    upeek(&pa, SH_DATA + 8, sizeof(pa));
+    UCHECK(pa >= SH_DMA_BASE && pa < SH_DMA_BASE + SH_DMA_FRAMES * 4096ull && pa % 4096 == 0);
+    UEXPECT(SC3(SYS_mem_map, SH_SCRATCH, buf, rw | EXO_PROT_EXEC), FB_EPERM);  /* no EXEC right */
+    UEXPECT(SC3(SYS_mem_map, SH_SCRATCH, buf, rw), 0);
+    upoke(SH_SCRATCH + 100, "dev", 3);
+    UCHECK(memcmp(hal_phys_to_virt(pa + 100), "dev", 3) == 0);   /* what a device would read */
+    UEXPECT(SC2(SYS_mem_query, SH_SCRATCH, SH_DATA + 64), 0);
+    UEXPECT(SC1(SYS_dma_free, buf), FB_EBUSY);                      /* still mapped */
+    UEXPECT(SC1(SYS_cap_delete, buf), FB_EBUSY);
+    copy = SC4(SYS_cap_derive, buf, CAP_R_READ | CAP_R_MAP, 0, 0);
+    UCHECK(copy > 0);
+    UEXPECT(SC3(SYS_mem_map, SH_SCRATCH + 4096, copy, EXO_PROT_READ), FB_EPERM);
+    UEXPECT(SC1(SYS_dma_free, copy), FB_EPERM);
+    UEXPECT(SC1(SYS_mem_unmap, SH_SCRATCH), 0);
+    UEXPECT(SC1(SYS_dma_free, buf), 0);
+    UEXPECT(SC1(SYS_dma_free, buf), FB_ESTALE);
+    UEXPECT(SC2(SYS_cap_verify, copy, 0), FB_EREVOKED);             /* died with its root */
+    /* A root deleted by hand gives its buffer back too (reclaim). */
+    buf = SC1(SYS_dma_alloc, SH_DATA + 8);
+    UCHECK(buf > 0);
+    UEXPECT(SC1(SYS_cap_delete, buf), 0);
+    UEXPECT(SC1(SYS_dma_free, buf), FB_ESTALE);
+    /* Exiting with a buffer mapped: exit unmaps it, then the pool takes
+     * it back (EXPECT_SETTLED checks the pool is empty). */
+    buf = SC1(SYS_dma_alloc, SH_DATA + 8);
+    UEXPECT(SC3(SYS_mem_map, SH_SCRATCH, buf, rw), 0);
+    SC1(SYS_env_exit, 0);
+}
+
+Test(sys, dma_buffers_map_through_their_root_and_never_while_freed, .init = boot, .fini = halt)
+{
+    run_ok("/bin/dma", prog_dma);
+    EXPECT_SETTLED();
+}

@@ -249,7 +249,7 @@ static void prog_cpu(uint64_t argp)
     UEXPECT(SC3(SYS_sched_switch, 0, PATH("stride")), FB_EBADCAP);
     UEXPECT(SC2(SYS_cpu_bind, 0, 1), FB_EBADCAP);
     UEXPECT(SC1(SYS_irq_poll, 0), FB_EBADCAP);
-    UEXPECT(SC1(SYS_dma_info, OUT), FB_ENOTSUP);
+    UEXPECT(SC1(SYS_dma_info, BAD_KERNEL), FB_EFAULT);
     UEXPECT(SC1(SYS_yield_to, 0), FB_EBADCAP);
     SC1(SYS_env_exit, 0);
 }

@@ -2,7 +2,10 @@
  * how many address spaces map it. A frame is freed when its owner gives
  * it up and no mapping is left, in whichever order those happen, so a
  * frame granted to and mapped by another environment outlives its owner
- * safely. One open-addressing hash table keyed by physical address
+ * safely. DMA buffers are recorded too, for their mapping counts; their
+ * memory belongs to the DMA pool, so dropping such a record frees
+ * nothing (dma_free or the pool's reclaim returns the buffer). One
+ * open-addressing hash table keyed by physical address
  * (linear probing, backward-shift deletion; frame 0 is never handed out,
  * so pa 0 marks an empty bucket), under one spinlock. */
 #include <stdbool.h>
@@ -22,7 +25,8 @@ struct umem_frame {
     uint64_t pa;        /* 0: empty bucket */
     uint32_t owner;     /* environment id; 0 once released (an orphan) */
     uint32_t maps;      /* mappings in any address space */
-    bool with_cap;      /* named by a CAP_T_MEMORY capability */
+    bool with_cap;      /* named by a capability (CAP_T_MEMORY or CAP_T_DMA) */
+    bool dma;           /* a DMA pool buffer: not the frame allocator's */
 };
 
 static struct umem_frame table[UMEM_BUCKETS];
@@ -68,16 +72,29 @@ static void remove_locked(struct umem_frame *f)
     owned--;
 }
 
-/* Frees f's frame when nobody owns or maps it; returns the frame to free
- * (0: keep) so the caller frees outside the lock. Expects umem_lock. */
+/* Drops f's record when nobody owns or maps it; returns the frame the
+ * caller must free outside the lock (0: none, also for a DMA buffer,
+ * which goes back to its pool another way). Expects umem_lock. */
 static uint64_t drop_if_unused_locked(struct umem_frame *f)
 {
-    uint64_t pa = f->pa;
+    uint64_t pa = f->dma ? 0 : f->pa;
 
     if (f->owner != 0 || f->maps != 0)
         return 0;
     remove_locked(f);
     return pa;
+}
+
+/* Stores a new record for pa in its bucket. Expects umem_lock and a
+ * table below the limit. */
+static void insert_locked(uint64_t pa, uint32_t owner, bool with_cap, bool dma)
+{
+    struct umem_frame *f = &table[bucket_of(pa)];
+
+    while (f->pa != 0)
+        f = &table[(f - table + 1) & (UMEM_BUCKETS - 1)];
+    *f = (struct umem_frame){ .pa = pa, .owner = owner, .with_cap = with_cap, .dma = dma };
+    owned++;
 }
 
 /* Resets the pool to empty with room for lim frames (capped). */
@@ -93,7 +110,6 @@ int umem_alloc(struct env *e, bool with_cap, uint64_t *pa)
 {
     const struct env_system *sys = env_system();
     hal_irq_state_t s;
-    struct umem_frame *f;
     void *kva;
     uint64_t p;
 
@@ -115,15 +131,28 @@ int umem_alloc(struct env *e, bool with_cap, uint64_t *pa)
         frame_free(sys->frames, p);
         return FB_ENOMEM;
     }
-    f = &table[bucket_of(p)];
-    while (f->pa != 0)
-        f = &table[(f - table + 1) & (UMEM_BUCKETS - 1)];
-    *f = (struct umem_frame){ .pa = p, .owner = e->id, .maps = 0, .with_cap = with_cap };
-    owned++;
+    insert_locked(p, e->id, with_cap, false);
     spin_unlock_irqrestore(&umem_lock, s);
     e->pages++;
     *pa = p;
     return FB_OK;
+}
+
+/* Records DMA buffer page pa as e's, so it can be mapped and counted;
+ * takes umem_lock. */
+int umem_adopt_dma(struct env *e, uint64_t pa)
+{
+    hal_irq_state_t s = spin_lock_irqsave(&umem_lock);
+    int err = FB_OK;
+
+    if (find_locked(pa) != NULL)
+        err = FB_EEXIST;
+    else if (owned >= limit)
+        err = FB_ENOMEM;
+    else
+        insert_locked(pa, e->id, true, true);
+    spin_unlock_irqrestore(&umem_lock, s);
+    return err;
 }
 
 /* Gives up e's ownership of pa; takes umem_lock. */
@@ -142,9 +171,10 @@ int umem_release(struct env *e, uint64_t pa)
         return FB_EPERM;
     }
     f->owner = 0;
+    if (!f->dma)
+        e->pages--;
     dead = drop_if_unused_locked(f);
     spin_unlock_irqrestore(&umem_lock, s);
-    e->pages--;
     if (dead != 0)
         frame_free(env_system()->frames, dead);
     return FB_OK;
@@ -209,19 +239,13 @@ int umem_unmap(struct env *e, uintptr_t va, uint64_t *pa)
 }
 
 /* Reports pa's owner, mapping count and kind; takes umem_lock. */
-int umem_info(uint64_t pa, uint32_t *owner, uint32_t *maps, bool *with_cap)
+int umem_info(uint64_t pa, struct umem_facts *out)
 {
     hal_irq_state_t s = spin_lock_irqsave(&umem_lock);
     const struct umem_frame *f = find_locked(pa);
 
-    if (f != NULL) {
-        if (owner != NULL)
-            *owner = f->owner;
-        if (maps != NULL)
-            *maps = f->maps;
-        if (with_cap != NULL)
-            *with_cap = f->with_cap;
-    }
+    if (f != NULL)
+        *out = (struct umem_facts){ f->owner, f->maps, f->with_cap, f->dma };
     spin_unlock_irqrestore(&umem_lock, s);
     return f != NULL ? FB_OK : FB_ENOENT;
 }
@@ -235,7 +259,7 @@ void umem_teardown(struct env *e)
     for (uintptr_t from = HAL_USER_BASE;
          hal_aspace_next(e->as, from, &va, NULL, NULL) == FB_OK; from = va + HAL_PAGE_SIZE)
         umem_unmap(e, va, NULL);
-    for (uint32_t i = 0; i < UMEM_BUCKETS && e->pages > 0; i++) {
+    for (uint32_t i = 0; i < UMEM_BUCKETS; i++) {
         hal_irq_state_t s = spin_lock_irqsave(&umem_lock);
         uint64_t pa = table[i].owner == e->id ? table[i].pa : 0;
 

@@ -206,8 +206,22 @@ int umem_map(struct env *e, uintptr_t va, uint64_t pa, uint32_t hal_flags);
 /** Unmaps @p va in @p e and drops the frame's count (freeing an orphan).
  *  Stores the frame in *@p pa when not NULL. Errors: FB_ENOENT. */
 int umem_unmap(struct env *e, uintptr_t va, uint64_t *pa);
+/** What umem_info reports about one frame. */
+struct umem_facts {
+    uint32_t owner;   /**< environment id; 0 for an orphan */
+    uint32_t maps;    /**< mappings in any address space */
+    bool with_cap;    /**< named by a capability (frame_alloc, dma_alloc) */
+    bool dma;         /**< a DMA pool buffer, not the frame allocator's */
+};
+
 /** Facts about frame @p pa. Errors: FB_ENOENT (not a user frame). */
-int umem_info(uint64_t pa, uint32_t *owner, uint32_t *maps, bool *with_cap);
+int umem_info(uint64_t pa, struct umem_facts *out);
+
+/** Records DMA buffer page @p pa (from dma_alloc) as @p e's, so it can be
+ *  mapped and its mappings counted; it does not count against @p e's
+ *  frame limit, and releasing it frees nothing (the DMA pool takes the
+ *  buffer back). Errors: FB_EEXIST, FB_ENOMEM (the table's limit). */
+int umem_adopt_dma(struct env *e, uint64_t pa);
 /** Unmaps everything in @p e's address space and releases every frame it
  *  owns (teardown). */
 void umem_teardown(struct env *e);

@@ -51,4 +51,12 @@ int sys_arg_i32(uint64_t v, int32_t *out);
 int sys_path_in(uint64_t upath, uint64_t len, char *buf);
 /** @} */
 
+/**
+ * Before a DMA root capability of @p self goes (cap_delete, dma_free):
+ * drops the record of its buffer. Returns FB_EBUSY, changing nothing,
+ * while the buffer is mapped; FB_OK otherwise, also when @p h is no DMA
+ * root (the caller's own call then judges it).
+ */
+int sys_dma_forget(struct env *self, cap_handle_t h);
+
 #endif

@@ -70,10 +70,13 @@ int64_t sys_cap_revoke(struct env *self, const uint64_t a[6])
     return cap_revoke(&self->caps, a[0]);
 }
 
-/* cap_delete(cap). */
+/* cap_delete(cap). A mapped DMA buffer's root stays (FB_EBUSY): once
+ * deleted, the pool may hand the buffer to someone else. */
 int64_t sys_cap_delete(struct env *self, const uint64_t a[6])
 {
-    return cap_delete(&self->caps, a[0]);
+    int err = sys_dma_forget(self, a[0]);
+
+    return err != FB_OK ? err : cap_delete(&self->caps, a[0]);
 }
 
 /* cap_verify(cap, rights). */

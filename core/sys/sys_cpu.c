@@ -200,21 +200,57 @@ int64_t sys_dma_alloc(struct env *self, const uint64_t a[6])
         err = dma_alloc(pool, &self->caps, &h, &pa, &kva);   /* roots deleted by hand */
     if (err != FB_OK)
         return err;
-    if (hal_copy_to_user((uintptr_t)a[0], &pa, sizeof(pa)) != FB_OK) {
+    err = umem_adopt_dma(self, pa);
+    if (err == FB_OK && hal_copy_to_user((uintptr_t)a[0], &pa, sizeof(pa)) != FB_OK) {
+        umem_release(self, pa);
+        err = FB_EFAULT;
+    }
+    if (err != FB_OK) {
         dma_free(pool, &self->caps, h);
-        return FB_EFAULT;
+        return err;
     }
     return (int64_t)h;
 }
 
-/* dma_free(buf). */
+/* The page of a DMA root capability of self's that is not mapped:
+ * FB_OK with *pa; FB_EBUSY while mapped; FB_ENOENT for anything else
+ * (another type, a copy), which dma_free and cap_delete then judge. */
+static int unmapped_dma_root(struct env *self, cap_handle_t h, uint64_t *pa)
+{
+    struct umem_facts f;
+    struct cap_info ci;
+
+    if (cap_lookup(&self->caps, h, &ci) != FB_OK || ci.type != CAP_T_DMA || ci.depth != 0 ||
+        umem_info(ci.object, &f) != FB_OK || !f.dma)
+        return FB_ENOENT;
+    *pa = ci.object;
+    return f.maps != 0 ? FB_EBUSY : FB_OK;
+}
+
+/* Drops the record of a DMA root about to go (cap_delete, dma_free);
+ * FB_EBUSY while the buffer is mapped. */
+int sys_dma_forget(struct env *self, cap_handle_t h)
+{
+    uint64_t pa;
+    int err = unmapped_dma_root(self, h, &pa);
+
+    if (err == FB_ENOENT)
+        return FB_OK;
+    if (err == FB_OK)
+        umem_release(self, pa);
+    return err;
+}
+
+/* dma_free(buf): refused while the buffer is mapped. */
 int64_t sys_dma_free(struct env *self, const uint64_t a[6])
 {
     struct dma_pool *pool = env_system()->dma;
+    int err;
 
     if (pool == NULL)
         return FB_ENOTSUP;
-    return dma_free(pool, &self->caps, a[0]);
+    err = sys_dma_forget(self, a[0]);
+    return err != FB_OK ? err : dma_free(pool, &self->caps, a[0]);
 }
 
 /* dma_info(out). */

@@ -2,7 +2,10 @@
  * CAP_T_MEMORY capabilities and maps them where it wants with the rights
  * the capability allows (frame_alloc, mem_map, mem_protect, mem_unmap,
  * frame_free); mem_alloc and mem_free are the shortcut for anonymous
- * memory that a heap needs. Every frame is accounted in umem.c. */
+ * memory that a heap needs. A DMA buffer (dma_alloc) maps the same way,
+ * but only through its root capability, in its owner's address space, so
+ * its owner's exit unmaps it before the pool takes it back. Every frame
+ * and buffer is accounted in umem.c. */
 #include <stdint.h>
 
 #include "env.h"
@@ -89,31 +92,34 @@ int64_t sys_frame_alloc(struct env *self, const uint64_t a[6])
     return (int64_t)h;
 }
 
-/* Looks up a frame capability of self's with the rights needed. */
-static int frame_cap(struct env *self, cap_handle_t h, cap_rights_t need, struct cap_info *ci)
+/* Looks up a capability of self's with the rights needed: a
+ * CAP_T_MEMORY one, or with dma_ok also a CAP_T_DMA root. */
+static int frame_cap(struct env *self, cap_handle_t h, cap_rights_t need, bool dma_ok,
+                     struct cap_info *ci)
 {
     int err = cap_verify(&self->caps, h, need);
 
     if (err == FB_OK)
         err = cap_lookup(&self->caps, h, ci);
-    if (err == FB_OK && ci->type != CAP_T_MEMORY)
-        err = FB_EINVAL;
-    return err;
+    if (err != FB_OK)
+        return err;
+    if (ci->type == CAP_T_DMA && dma_ok)
+        return ci->depth == 0 ? FB_OK : FB_EPERM;   /* copies map nowhere */
+    return ci->type == CAP_T_MEMORY ? FB_OK : FB_EINVAL;
 }
 
 /* frame_free(frame): the root capability frees its frame once unmapped. */
 int64_t sys_frame_free(struct env *self, const uint64_t a[6])
 {
     struct cap_info ci;
-    uint32_t owner, maps;
-    int err = frame_cap(self, a[0], 0, &ci);
+    struct umem_facts f;
+    int err = frame_cap(self, a[0], 0, false, &ci);
 
     if (err != FB_OK)
         return err;
-    if (ci.depth != 0 || umem_info(ci.object, &owner, &maps, NULL) != FB_OK ||
-        owner != self->id)
+    if (ci.depth != 0 || umem_info(ci.object, &f) != FB_OK || f.owner != self->id)
         return FB_EPERM;
-    if (maps != 0)
+    if (f.maps != 0)
         return FB_EBUSY;
     cap_delete(&self->caps, a[0]);
     return umem_release(self, ci.object);
@@ -133,7 +139,7 @@ int64_t sys_mem_map(struct env *self, const uint64_t a[6])
         return err;
     need |= CAP_R_READ | ((a[2] & EXO_PROT_WRITE) ? CAP_R_WRITE : 0) |
             ((a[2] & EXO_PROT_EXEC) ? CAP_R_EXEC : 0);
-    err = frame_cap(self, a[1], need, &ci);
+    err = frame_cap(self, a[1], need, true, &ci);
     if (err != FB_OK)
         return err;
     slot = map_find(self, 0);
@@ -152,8 +158,7 @@ int64_t sys_mem_map(struct env *self, const uint64_t a[6])
 int64_t sys_mem_unmap(struct env *self, const uint64_t a[6])
 {
     struct env_map *m;
-    uint32_t owner, maps;
-    bool with_cap;
+    struct umem_facts f;
     uint64_t pa;
     int err = va_check(a[0]);
 
@@ -169,8 +174,7 @@ int64_t sys_mem_unmap(struct env *self, const uint64_t a[6])
         m->va = 0;
     /* An anonymous frame of its own unmapped for good would be unreachable
      * until exit: it goes now. */
-    if (umem_info(pa, &owner, &maps, &with_cap) == FB_OK && owner == self->id && maps == 0 &&
-        !with_cap)
+    if (umem_info(pa, &f) == FB_OK && f.owner == self->id && f.maps == 0 && !f.with_cap)
         umem_release(self, pa);
     return FB_OK;
 }
@@ -281,14 +285,13 @@ int64_t sys_mem_free(struct env *self, const uint64_t a[6])
         return err;
     for (uint64_t i = 0; i < a[1]; i++) {
         uintptr_t va = (uintptr_t)(a[0] + i * HAL_PAGE_SIZE);
+        struct umem_facts f;
         uint64_t pa;
-        uint32_t owner;
-        bool with_cap;
 
         if (hal_aspace_query(self->as, va, &pa, NULL) != FB_OK)
             return FB_ENOENT;
-        if (umem_info(pa & ~(uint64_t)(HAL_PAGE_SIZE - 1), &owner, NULL, &with_cap) != FB_OK ||
-            owner != self->id || with_cap)
+        if (umem_info(pa & ~(uint64_t)(HAL_PAGE_SIZE - 1), &f) != FB_OK ||
+            f.owner != self->id || f.with_cap)
             return FB_EINVAL;
     }
     anon_undo(self, (uintptr_t)a[0], a[1]);

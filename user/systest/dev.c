@@ -92,8 +92,13 @@ static void test_dma(void)
         CHECK_TRUE(ci.type == CAP_T_DMA && ci.depth == 0 && ci.object == pa);
     CHECK(exo_dma_info(&after), FB_OK);
     CHECK(after.in_use, before.in_use + 1);
-    /* DMA buffers are not mappable yet (see SYSCALL_REFERENCE.md). */
-    CHECK(exo_mem_map(SCRATCH_DEV, (cap_handle_t)buf, EXO_PROT_READ | EXO_PROT_WRITE), FB_EINVAL);
+    CHECK(exo_mem_map(SCRATCH_DEV, (cap_handle_t)buf, EXO_PROT_READ | EXO_PROT_WRITE), FB_OK);
+    ((volatile uint32_t *)SCRATCH_DEV)[0] = 0xd3a;
+    CHECK(exo_dma_free((cap_handle_t)buf), FB_EBUSY);                /* mapped */
+    CHECK(exo_cap_delete((cap_handle_t)buf), FB_EBUSY);
+    int64_t copy = CHECK_OK(exo_cap_derive((cap_handle_t)buf, CAP_R_READ | CAP_R_MAP, 0, 0));
+    CHECK(exo_mem_map(SCRATCH_DEV + PAGE, (cap_handle_t)copy, EXO_PROT_READ), FB_EPERM);
+    CHECK(exo_mem_unmap(SCRATCH_DEV), FB_OK);
     int64_t frame = CHECK_OK(exo_frame_alloc(0));
     CHECK(exo_dma_free((cap_handle_t)frame), FB_EINVAL);
     exo_frame_free((cap_handle_t)frame);
