@@ -72,6 +72,8 @@ step 'sched lottery' 'fbsh: .*FB_ENOENT'
 step 'mem' 'this env +[0-9]+ pages owned'
 step 'uptime' 'up [0-9]+:[0-9]{2}:[0-9]{2}'
 step 'run hello world' 'env [0-9]+ exited with code 42'
+step 'run fault ud' 'env [0-9]+ exited with code -1000'
+step 'echo still here' 'still here'
 step 'frobnicate' "fbsh: unknown command 'frobnicate'"
 send 'exit 0'
 wait "$runner_pid"

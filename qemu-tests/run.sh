@@ -231,6 +231,11 @@ run_case iso_bios_runs_systest_from_initrd_module 0 240 'booted by GRUB.*via Mul
 run_case user_init_exit_code_is_the_verdict 1 60 'hello from env 2' \
     'FeuerBird: /init exited with code 42' -- \
     --kernel "$kernel" --initrd "$initrd" --append "-- /bin/hello"
+# A fault in user mode ends that environment with a report, not the kernel.
+run_case user_fault_ends_only_that_environment 1 60 \
+    'FeuerBird: env 2 \(/bin/fault\) ended: fault vector 14 error 0x6 at ip 0x[0-9a-f]+ .*address 0x300000000000\)' \
+    'FeuerBird: /init exited with code -1000' -- \
+    --kernel "$kernel" --initrd "$initrd" --append "-- /bin/fault pf"
 run_case user_missing_init_program_is_reported 1 60 'cannot load /bin/nope: FB_ENOENT' -- \
     --kernel "$kernel" --initrd "$initrd" --append "init=/bin/nope"
 run_case user_without_initrd_is_reported 1 60 'no initrd module' 'cannot load /init' -- \

@@ -257,6 +257,26 @@ static void test_args(void)
     check_note(NULL, 0);
 }
 
+/* A fault in user mode ends only the faulting environment, with
+ * EXO_EXIT_FAULT (the kernel prints a report); the caller goes on. */
+static void test_faults(void)
+{
+    static const char *const kinds[] = { "pf", "ro", "ud", "gp", "de" };
+
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        cap_handle_t h = make_child(__FILE__, __LINE__, "fault");
+        int64_t code = 0;
+
+        if (h == 0)
+            continue;
+        check_note(kinds[i], 0);
+        CHECK(exo_env_start(h, kinds[i], strlen(kinds[i])), FB_OK);
+        CHECK_OK(exo_env_wait(h, &code));
+        CHECK(code, EXO_EXIT_FAULT);
+        check_note(NULL, 0);
+    }
+}
+
 /* The group. */
 void test_env(void)
 {
@@ -267,4 +287,5 @@ void test_env(void)
     test_kill();
     test_settings();
     test_args();
+    test_faults();
 }
