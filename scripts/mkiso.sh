@@ -18,7 +18,10 @@ esac
 [ -z "$initrd" ] || [ -f "$initrd" ] || { echo "mkiso: no initrd at $initrd" >&2; exit 2; }
 
 stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
+# The log lives outside the stage: grub-mkrescue packs the whole stage,
+# and a log growing while xorriso reads it fails the build.
+log=$(mktemp)
+trap 'rm -rf "$stage" "$log"' EXIT
 mkdir -p "$stage/boot/grub"
 cp "$kernel" "$stage/boot/feuerbird.elf"
 module=""
@@ -33,5 +36,5 @@ echo "[iso] grub-mkrescue -> $out (cmdline: '${cmdline}'${initrd:+, initrd: $ini
 # Only the modules the menu needs keep the image small.
 grub-mkrescue -o "$out" "$stage" \
     --install-modules="multiboot2 normal serial terminal part_msdos part_gpt iso9660" \
-    --fonts= --locales= --themes= 2>"$stage/log" || { cat "$stage/log" >&2; exit 1; }
+    --fonts= --locales= --themes= 2>"$log" || { cat "$log" >&2; exit 1; }
 echo "[iso] $(stat -c %s "$out") bytes"
