@@ -320,3 +320,93 @@ Test(sys_env, cpu_capability_switches_policy_and_binds, .init = boot, .fini = ha
     harness_reap(&t);
     EXPECT_SETTLED();
 }
+
+/* A frame granted to and mapped by a child outlives its owner: the
+ * parent exits first, the orphaned child still reads the frame, and the
+ * frame is freed with the child's mapping (EXPECT_SETTLED). */
+static _Atomic int mapper_saw = -1;
+static struct umem_facts mapper_facts;   /* the frame's record, seen by the orphan */
+static int mapper_facts_err = 1;
+
+static void prog_mapper(uint64_t argp)
+{
+    struct exo_env_info info;
+    char arg[24] = { 0 };
+    uint64_t h = 0;
+    char c = 0;
+
+    for (size_t i = 0; i < sizeof(arg) - 1; i++) {
+        upeek(&arg[i], argp + i, 1);   /* the string ends at the stack's top */
+        if (arg[i] < '0' || arg[i] > '9')
+            break;
+        h = h * 10 + (uint64_t)(arg[i] - '0');
+    }
+    UEXPECT(SC3(SYS_mem_map, SH_SCRATCH, h, EXO_PROT_READ), 0);
+    do {
+        UEXPECT(SC1(SYS_sleep, 1000000), 0);
+        UEXPECT(SC2(SYS_env_info, 0, OUT), 0);
+        upeek(&info, OUT, sizeof(info));
+    } while (info.parent != 0);   /* until the owner has exited */
+    upeek(&c, SH_SCRATCH + 5, 1);
+    /* Introspection only the host allows: the kernel's record of it. */
+    UEXPECT(SC2(SYS_mem_query, SH_SCRATCH, OUT), 0);
+    mapper_facts_err = umem_info(((struct exo_mem_query *)uaddr(OUT))->pa & ~4095ull,
+                                 &mapper_facts);
+    atomic_store(&mapper_saw, c);
+    SC1(SYS_env_exit, 0);
+}
+
+static void prog_owner(uint64_t argp)
+{
+    char num[24];
+    int64_t child = SC3(SYS_env_create, PATH("/bin/mapper"), 0), f, given;
+    int n = 0;
+
+    (void)argp;
+    f = SC1(SYS_frame_alloc, 0);
+    UCHECK(child > 0 && f > 0);
+    UEXPECT(SC3(SYS_mem_map, SH_SCRATCH, f, EXO_PROT_READ | EXO_PROT_WRITE), 0);
+    upoke(SH_SCRATCH + 5, "Z", 1);
+    UEXPECT(SC1(SYS_mem_unmap, SH_SCRATCH), 0);
+    given = SC5(SYS_cap_grant, f, child, CAP_R_READ | CAP_R_MAP, 0, 0);
+    UCHECK(given > 0);
+    for (uint64_t v = (uint64_t)given, d = 1; d <= v; d *= 10)
+        n++;
+    for (int i = n - 1, v = 0; i >= 0; i--, v++) {
+        uint64_t p = 1;
+
+        for (int k = 0; k < v; k++)
+            p *= 10;
+        num[i] = (char)('0' + (uint64_t)given / p % 10);
+    }
+    num[n] = '\0';
+    UEXPECT(SC3(SYS_env_start, child, ustr(STR, num), n), 0);
+    /* Wait until the child has mapped the frame (its first syscall) and
+     * gone to sleep (its second); then the frame cannot go. */
+    for (;;) {
+        struct exo_env_info info;
+
+        UEXPECT(SC2(SYS_env_info, child, OUT), 0);
+        upeek(&info, OUT, sizeof(info));
+        if (info.syscalls >= 2)
+            break;
+        UEXPECT(SC1(SYS_sleep, 1000000), 0);
+    }
+    UEXPECT(SC1(SYS_frame_free, f), FB_EBUSY);   /* mapped by the child */
+    SC1(SYS_env_exit, 0);
+}
+
+Test(sys_env, granted_frame_outlives_its_owner_while_mapped, .init = boot, .fini = halt)
+{
+    sh_install("/bin/mapper", prog_mapper);
+    sh_install("/bin/owner", prog_owner);
+    expect_ok("/bin/owner", "");
+    for (int tries = 0; atomic_load(&mapper_saw) < 0 && tries < 5000; tries++)
+        harness_sleep_ms(1);
+    cr_assert_eq(atomic_load(&mapper_saw), 'Z', "the orphaned child read %d", atomic_load(&mapper_saw));
+    cr_assert_eq(mapper_facts_err, FB_OK, "expected the frame still recorded after its owner left");
+    cr_assert(mapper_facts.owner == 0 && mapper_facts.maps == 1 && mapper_facts.with_cap,
+              "expected an orphan mapped once, got owner %u maps %u", mapper_facts.owner,
+              mapper_facts.maps);
+    EXPECT_SETTLED();
+}

@@ -20,6 +20,8 @@
 
 #define UMEM_LIMIT_MAX 32768u              /* frames all environments may own */
 #define UMEM_BUCKETS   (2u * UMEM_LIMIT_MAX) /* load factor at most 1/2 */
+#define TEARDOWN_CHUNK 4096u   /* buckets umem_teardown scans per lock hold */
+#define TEARDOWN_BATCH 64u     /* frames it frees per lock release */
 
 struct umem_frame {
     uint64_t pa;        /* 0: empty bucket */
@@ -254,19 +256,42 @@ int umem_info(uint64_t pa, struct umem_facts *out)
  * the whole table is O(buckets), paid once per environment exit. */
 void umem_teardown(struct env *e)
 {
+    uint64_t dead[TEARDOWN_BATCH];
     uintptr_t va;
+    uint32_t i = 0;
 
     for (uintptr_t from = HAL_USER_BASE;
          hal_aspace_next(e->as, from, &va, NULL, NULL) == FB_OK; from = va + HAL_PAGE_SIZE)
         umem_unmap(e, va, NULL);
-    for (uint32_t i = 0; i < UMEM_BUCKETS; i++) {
+    /* Then one pass over the table, a chunk of buckets per lock hold (so
+     * other CPUs do not spin long), freeing frames outside the lock. */
+    while (i < UMEM_BUCKETS) {
         hal_irq_state_t s = spin_lock_irqsave(&umem_lock);
-        uint64_t pa = table[i].owner == e->id ? table[i].pa : 0;
+        uint32_t end = i + TEARDOWN_CHUNK, n = 0;
 
+        while (i < end && i < UMEM_BUCKETS && n < TEARDOWN_BATCH) {
+            struct umem_frame *f = &table[i];
+
+            if (f->pa == 0 || f->owner != e->id) {
+                i++;
+                continue;
+            }
+            f->owner = 0;
+            if (!f->dma)
+                e->pages--;
+            if (f->maps != 0) {
+                i++;   /* still mapped elsewhere: an orphan until then */
+                continue;
+            }
+            if (!f->dma)
+                dead[n++] = f->pa;
+            /* The removal shifts a later record back into bucket i:
+             * i is looked at again. */
+            remove_locked(f);
+        }
         spin_unlock_irqrestore(&umem_lock, s);
-        /* A release shifts later buckets back: look at this one again. */
-        if (pa != 0 && umem_release(e, pa) == FB_OK)
-            i--;
+        for (uint32_t k = 0; k < n; k++)
+            frame_free(env_system()->frames, dead[k]);
     }
 }
 
