@@ -3,8 +3,8 @@
  * when its id is 0 and its thread is off every CPU; slots are reused,
  * never freed, because their capability tables must outlive every
  * capability derived from them. Lock order: envs_lock, then an
- * environment's lock. A slot's id and state change only with both held,
- * so either lock is enough to read them. */
+ * environment's lock. A slot's id, state, parent and reaped_by_kernel
+ * change only with both held, so either lock is enough to read them. */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -87,7 +87,10 @@ static struct env *slot_alloc(uint32_t parent)
     }
     if (e != NULL) {
         set_slot_locked(e, next_id++, EXO_ENV_CREATED);
+        spin_lock(&e->lock);
         e->parent = parent;
+        e->reaped_by_kernel = false;
+        spin_unlock(&e->lock);
     }
     spin_unlock_irqrestore(&envs_lock, s);
     return e;
@@ -219,14 +222,14 @@ int env_create(struct env *parent, const void *image, size_t len, const char *na
     /* relaxed: the slot is not visible to anyone else yet. */
     atomic_store_explicit(&e->kill, false, memory_order_relaxed);
     e->dying = false;
-    e->reaped_by_kernel = false;
     e->param = (struct sched_params){ SCHED_PRIO_DEFAULT, SCHED_TICKETS_DEFAULT };
     e->exit_code = 0;
     e->label = parent != NULL ? parent->label : lattice_bottom();
     atomic_store_explicit(&e->gas, ENV_GAS_DEFAULT, memory_order_relaxed);
     atomic_store_explicit(&e->syscalls, 0, memory_order_relaxed);
     e->entry = img.entry;
-    e->pages = 0;
+    /* relaxed: the slot is not visible to anyone else yet. */
+    atomic_store_explicit(&e->pages, 0, memory_order_relaxed);
     e->args[0] = '\0';
     kstrlcpy(e->name, name, sizeof(e->name));
     kmemset(e->files, 0, sizeof(e->files));
@@ -316,8 +319,10 @@ static void finish(struct env *e, int64_t code)
 
         if (c->id == 0 || c->parent != e->id)
             continue;
+        spin_lock(&c->lock);
         c->parent = 0;
         c->reaped_by_kernel = true;
+        spin_unlock(&c->lock);
         if (c->state == EXO_ENV_EXITED)
             set_slot_locked(c, 0, 0);
     }
@@ -553,13 +558,15 @@ void env_info(struct env *e, struct exo_env_info *out)
     out->personality = e->personality;
     out->level = e->label.level;
     out->cats = e->label.cats;
-    out->pages = e->pages;
+    /* relaxed: a count for reports. */
+    out->pages = atomic_load_explicit(&e->pages, memory_order_relaxed);
     out->gas = atomic_load_explicit(&e->gas, memory_order_relaxed);
     out->exit_code = e->state == EXO_ENV_EXITED ? e->exit_code : 0;
-    out->runtime_ns = e->thread.stats.runtime_ns;
     out->syscalls = atomic_load_explicit(&e->syscalls, memory_order_relaxed);
     kstrlcpy(out->name, e->name, sizeof(out->name));
     spin_unlock_irqrestore(&e->lock, s);
+    /* Outside e's lock: the scheduler's locks guard the thread's stats. */
+    out->runtime_ns = out->state == EXO_ENV_CREATED ? 0 : sched_thread_runtime_ns(&e->thread);
 }
 
 /* Lists live environments in id order, skipping the first skip; returns

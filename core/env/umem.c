@@ -117,7 +117,8 @@ int umem_alloc(struct env *e, bool with_cap, uint64_t *pa)
 
     if (e == NULL || pa == NULL)
         return FB_EINVAL;
-    if (e->pages >= ENV_PAGES_MAX)
+    /* relaxed here and below: a count; umem_lock orders the records. */
+    if (atomic_load_explicit(&e->pages, memory_order_relaxed) >= ENV_PAGES_MAX)
         return FB_ENOMEM;
     if (frame_alloc(sys->frames, &p) != FB_OK)
         return FB_ENOMEM;
@@ -135,7 +136,7 @@ int umem_alloc(struct env *e, bool with_cap, uint64_t *pa)
     }
     insert_locked(p, e->id, with_cap, false);
     spin_unlock_irqrestore(&umem_lock, s);
-    e->pages++;
+    atomic_fetch_add_explicit(&e->pages, 1, memory_order_relaxed);
     *pa = p;
     return FB_OK;
 }
@@ -174,7 +175,7 @@ int umem_release(struct env *e, uint64_t pa)
     }
     f->owner = 0;
     if (!f->dma)
-        e->pages--;
+        atomic_fetch_sub_explicit(&e->pages, 1, memory_order_relaxed);
     dead = drop_if_unused_locked(f);
     spin_unlock_irqrestore(&umem_lock, s);
     if (dead != 0)
@@ -278,7 +279,7 @@ void umem_teardown(struct env *e)
             }
             f->owner = 0;
             if (!f->dma)
-                e->pages--;
+                atomic_fetch_sub_explicit(&e->pages, 1, memory_order_relaxed);
             if (f->maps != 0) {
                 i++;   /* still mapped elsewhere: an orphan until then */
                 continue;

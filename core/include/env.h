@@ -64,7 +64,7 @@ struct env {
     hal_aspace_t *as;             /**< its address space; NULL once torn down */
     uintptr_t entry;              /**< ELF entry point */
     struct sched_params param;    /**< its thread's priority and tickets */
-    uint32_t pages;               /**< user frames it owns (owner thread only) */
+    _Atomic uint32_t pages;       /**< user frames it owns (read by env_info on any CPU) */
     char name[EXO_NAME_MAX];      /**< program path, truncated */
     char args[EXO_ARGS_MAX];      /**< argument string for the program */
     struct env_file files[EXO_FD_MAX];   /**< open files (owner thread only) */

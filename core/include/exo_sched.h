@@ -329,6 +329,10 @@ int sched_sleep_ns(uint64_t ns);
 /** Wakes sleepers whose deadline passed; sched_tick calls it. */
 void sched_sleep_tick(void);
 
+/** CPU time @p t has used, read under the scheduler's locks (its stats
+ *  are written by the CPU running it). Thread context. */
+uint64_t sched_thread_runtime_ns(struct sched_thread *t);
+
 /** The time slice sched_init was given. */
 uint64_t sched_slice_ns(void);
 

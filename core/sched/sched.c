@@ -60,7 +60,7 @@ static spinlock_t policy_lock;
  * before any thread can run (the first sched_cpu_run), read by threads
  * that a CPU switched to after its own sched_cpu_run: ordered by the
  * switch-in chain. Release/acquire through irq_on_known. */
-static hal_irq_state_t irq_on_state;
+static _Atomic hal_irq_state_t irq_on_state;
 static atomic_bool irq_on_known;
 
 /* The run queue of CPU cpu. */
@@ -454,9 +454,26 @@ static void thread_main(void *arg)
     /* acquire: pairs with the release in sched_cpu_run; this CPU ran it
      * before switching here, so the value is there. */
     if (atomic_load_explicit(&irq_on_known, memory_order_acquire))
-        hal_irq_restore(irq_on_state);
+        hal_irq_restore(atomic_load_explicit(&irq_on_state, memory_order_relaxed));
     t->entry(t->arg);
     sched_exit();
+}
+
+/* t's runtime under t's lock and its queue's lock (charge_curr writes it
+ * under the queue lock). */
+uint64_t sched_thread_runtime_ns(struct sched_thread *t)
+{
+    hal_irq_state_t s = hal_irq_disable();
+    struct sched_rq *rq;
+    uint64_t ns;
+
+    spin_lock(&t->lock);
+    rq = sched_lock_thread_rq(t);
+    ns = t->stats.runtime_ns;
+    spin_unlock(&rq->lock);
+    spin_unlock(&t->lock);
+    hal_irq_restore(s);
+    return ns;
 }
 
 /* The slice every run queue was set up with. */
@@ -515,7 +532,9 @@ void sched_cpu_run(void)
     struct sched_rq *rq = this_rq();
 
     if (was_on && !atomic_load_explicit(&irq_on_known, memory_order_relaxed)) {
-        irq_on_state = s;
+        /* relaxed: CPUs starting together may both store it, the same
+         * value; the release below publishes it to thread_main's acquire. */
+        atomic_store_explicit(&irq_on_state, s, memory_order_relaxed);
         /* release: publishes irq_on_state to thread_main's acquire. */
         atomic_store_explicit(&irq_on_known, true, memory_order_release);
     }

@@ -224,7 +224,7 @@ int64_t sys_mem_stats(struct env *self, const uint64_t a[6])
         .free_pages = frame_free_count(sys->frames),
         .user_pages = umem_total(),
         .user_limit = sys->user_limit,
-        .env_pages = self->pages,
+        .env_pages = atomic_load_explicit(&self->pages, memory_order_relaxed),
     };
     uintptr_t va;
 
