@@ -26,6 +26,7 @@
 #include "hal/user.h"
 #include "hal_host.h"
 #include "hal_host_user.h"
+#include "ipc.h"
 #include "kerr.h"
 #include "sched_harness.h"
 #include "sys.h"
@@ -284,8 +285,8 @@ static inline int64_t sh_run(const char *path, const char *args)
     return code;
 }
 
-/** True once every environment is gone and every user frame came back
- *  (orphans get a second to end). Call at the end of a test body: an
+/** True once every environment is gone, every user frame came back and
+ *  no IPC endpoint is left (orphans get a second to end). Call at the end of a test body: an
  *  assertion in a Criterion .fini is printed but does not fail the test. */
 static inline bool sh_settled(void)
 {
@@ -295,7 +296,7 @@ static inline bool sh_settled(void)
     for (int tries = 0; env_count() != 0 && tries < 1000; tries++)
         harness_sleep_ms(1);
     dma_pool_stats(&sh_dma, &dma);
-    return env_count() == 0 && umem_total() == 0 && dma.live == 0 &&
+    return env_count() == 0 && umem_total() == 0 && dma.live == 0 && ipc_endpoint_count() == 0 &&
            frame_free_count(&sh_frames) == sh_free_at_start && env_check(&why) == FB_OK;
 }
 

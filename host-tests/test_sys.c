@@ -36,7 +36,9 @@ static void prog_enosys(uint64_t argp)
     UEXPECT(SC0(9999), FB_ENOSYS);
     UEXPECT(SC0(SYS_NR_LIMIT), FB_ENOSYS);
     UEXPECT(SC0(UINT64_MAX), FB_ENOSYS);
-    UEXPECT(SC0(SYS_ipc_send), FB_ENOSYS);
+    UEXPECT(SC0(SYS_ipc_reply_recv), FB_ENOSYS);
+    UEXPECT(SC0(SYS_ipc_notify), FB_ENOSYS);
+    UEXPECT(SC0(SYS_ipc_notify_wait), FB_ENOSYS);
     UEXPECT(SC0(13), FB_ENOSYS);             /* a hole between groups */
     UEXPECT(SC0(SYS_null), 0);
     SC1(SYS_env_exit, 0);

@@ -17,6 +17,7 @@
 #include "hal/panic.h"
 #include "hal/user.h"
 #include "hal/usercopy.h"
+#include "ipc.h"
 #include "kerr.h"
 #include "kstring.h"
 #include "sys.h"
@@ -51,6 +52,7 @@ int env_init(const struct env_system *sys)
     }
     tables_ready = true;
     next_id = 1;
+    ipc_init();
     umem_init(sys->user_limit);
     hal_user_set_syscall_handler(sys_entry);
     hal_user_set_fault_handler(env_user_fault);
@@ -148,6 +150,8 @@ static void teardown(struct env *e)
     for (unsigned i = 0; i < EXO_FD_MAX; i++)
         e->files[i].used = false;
     kmemset(e->maps, 0, sizeof(e->maps));
+    /* Endpoints die with their owner; blocked parties wake with FB_ESTALE. */
+    ipc_env_teardown(e);
     if (e->as != NULL) {
         umem_teardown(e);
         /* The thread must not switch back to the tables about to go. */
@@ -235,6 +239,8 @@ int env_create(struct env *parent, const void *image, size_t len, const char *na
     kmemset(e->files, 0, sizeof(e->files));
     kmemset(e->maps, 0, sizeof(e->maps));
     sched_waitq_init(&e->exited);
+    sched_waitq_init(&e->ipc_wait);
+    e->ipc_reply = NULL;
     err = populate(e, &img, image, len);
     if (err == FB_OK && parent != NULL)
         err = cap_create(&parent->caps, CAP_T_ENV, e->id, CAP_R_ALL, parent->label, cap);
@@ -531,6 +537,8 @@ int env_kill(struct env *e)
     }
     if (state != EXO_ENV_RUNNING)
         return FB_ESTALE;
+    /* A thread blocked in IPC sees the kill only when woken. */
+    sched_wake_all(&e->ipc_wait);
     if (e == env_current())
         env_exit(EXO_EXIT_KILLED);
     return FB_OK;

@@ -31,6 +31,7 @@
 #define ENV_IMAGE_MAX    (16u << 20) /**< largest executable env_create loads */
 
 struct frame_allocator;
+struct ipc_waiter;
 struct dma_pool;
 
 /** An open file of an environment. */
@@ -70,6 +71,8 @@ struct env {
     struct env_file files[EXO_FD_MAX];   /**< open files (owner thread only) */
     struct env_map maps[ENV_MAPS_MAX];   /**< mem_map rights (owner thread only) */
     struct sched_waitq exited;    /**< env_wait callers */
+    struct sched_waitq ipc_wait;  /**< its thread, blocked in IPC (core/ipc); env_kill wakes it */
+    struct ipc_waiter *ipc_reply; /**< the caller it owes a reply, or NULL (core/ipc's reply_lock) */
     struct sched_thread thread;   /**< its one thread */
     struct cap_table caps;        /**< its capability table */
     struct cap_slot slots[ENV_CAP_SLOTS]; /**< the table's memory */

@@ -126,6 +126,19 @@ struct exo_time_info {
     uint64_t cycles;        /**< the cycle counter now (two samples give its rate) */
 };
 
+/** An IPC message (ipc_send, ipc_recv, ipc_call, ipc_reply): four
+ *  payload words and what the kernel says about where it came from. */
+struct exo_ipc_msg {
+    uint64_t w[4];          /**< payload, copied verbatim */
+    uint32_t sender;        /**< on receipt: the sender's environment id; ignored when sending */
+    uint32_t flags;         /**< on receipt: EXO_IPC_CALL or 0; must be 0 when sending */
+};
+
+/** @name exo_ipc_msg flags */
+/** @{ */
+#define EXO_IPC_CALL 0x1u   /**< sent by ipc_call: the receiver owes a reply */
+/** @} */
+
 /** @name console_read flags */
 /** @{ */
 #define EXO_CONSOLE_NONBLOCK 0x1u /**< return 0 at once when nothing is pending */

@@ -25,6 +25,7 @@ typedef enum fb_err {
     FB_ENOSPC   = -17, /**< a fixed-capacity table is full */
     FB_EAUTH    = -18, /**< an authentication tag does not match */
     FB_ENOSYS   = -19, /**< no such system call (or one reserved for later) */
+    FB_ENOGAS   = -20, /**< the gas budget is too small for the operation */
 } fb_err_t;
 
 /** Returns a short constant name for @p err ("FB_EINVAL"); never NULL. */

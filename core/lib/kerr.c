@@ -26,6 +26,7 @@ const char *fb_strerror(int err)
     case FB_ENOSPC:  return "FB_ENOSPC";
     case FB_EAUTH:   return "FB_EAUTH";
     case FB_ENOSYS:  return "FB_ENOSYS";
+    case FB_ENOGAS:  return "FB_ENOGAS";
     default:         return "FB_E?";
     }
 }

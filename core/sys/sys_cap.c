@@ -8,6 +8,7 @@
 #include "env.h"
 #include "exo_abi.h"
 #include "hal/usercopy.h"
+#include "ipc.h"
 #include "kerr.h"
 #include "lattice.h"
 #include "sys.h"
@@ -71,12 +72,21 @@ int64_t sys_cap_revoke(struct env *self, const uint64_t a[6])
 }
 
 /* cap_delete(cap). A mapped DMA buffer's root stays (FB_EBUSY): once
- * deleted, the pool may hand the buffer to someone else. */
+ * deleted, the pool may hand the buffer to someone else. Deleting an
+ * endpoint's root destroys the endpoint. */
 int64_t sys_cap_delete(struct env *self, const uint64_t a[6])
 {
+    struct cap_info ci;
+    bool root_of_endpoint = cap_lookup(&self->caps, a[0], &ci) == FB_OK &&
+                            ci.type == CAP_T_ENDPOINT && ci.depth == 0;
     int err = sys_dma_forget(self, a[0]);
 
-    return err != FB_OK ? err : cap_delete(&self->caps, a[0]);
+    if (err == FB_OK)
+        err = cap_delete(&self->caps, a[0]);
+    /* An endpoint dies with its root; whoever waits on it wakes. */
+    if (err == FB_OK && root_of_endpoint)
+        ipc_root_deleted(self, a[0], ci.object);
+    return err;
 }
 
 /* cap_verify(cap, rights). */

@@ -146,6 +146,31 @@ static void test_console(void)
           FB_EINVAL);
 }
 
+/* IPC's error paths (one environment: nothing here may block): every
+ * check fails before a rendezvous. test_ipc.c covers the protocol. */
+static void test_ipc(void)
+{
+    struct exo_ipc_msg m = { .w = { 1, 2, 3, 4 } }, bad = { .flags = 1 };
+    const void *kaddr = (const void *)0xffff800000001000ull;
+    int64_t ep, no_send;
+
+    CHECK(exo_ipc_endpoint_create(16, 0), FB_EINVAL);
+    ep = CHECK_OK(exo_ipc_endpoint_create(15, ~0ull));   /* above any label */
+    CHECK(exo_ipc_send((cap_handle_t)ep, kaddr), FB_EFAULT);
+    CHECK(exo_ipc_send((cap_handle_t)ep, &bad), FB_EINVAL);
+    CHECK(exo_ipc_recv((cap_handle_t)ep, (struct exo_ipc_msg *)kaddr), FB_EFAULT);
+    CHECK(exo_ipc_call((cap_handle_t)ep, &m, (struct exo_ipc_msg *)kaddr), FB_EFAULT);
+    CHECK(exo_ipc_reply(&m), FB_ENOENT);
+    CHECK(exo_ipc_reply(kaddr), FB_EFAULT);
+    CHECK(exo_ipc_send(0, &m), FB_EBADCAP);
+    no_send = CHECK_OK(exo_cap_derive((cap_handle_t)ep, CAP_R_RECV, 15, ~0ull));
+    CHECK(exo_ipc_send((cap_handle_t)no_send, &m), FB_EPERM);
+    CHECK(exo_ipc_call((cap_handle_t)no_send, &m, &m), FB_EPERM);
+    CHECK(exo_cap_delete((cap_handle_t)ep), 0);
+    CHECK(exo_ipc_send((cap_handle_t)ep, &m), FB_ESTALE);
+    CHECK(exo_ipc_recv((cap_handle_t)no_send, &m), FB_EREVOKED);
+}
+
 /* Numbers without a syscall: each must give FB_ENOSYS, whatever the
  * arguments, and a number must not be cut to 32 bits on the way. */
 static void test_nosys(void)
@@ -154,7 +179,11 @@ static void test_nosys(void)
                                         200, 9999, 1ull << 32, (1ull << 32) | SYS_null,
                                         (1ull << 32) | SYS_env_self, 1ull << 63, ~0ull };
 
-    for (uint64_t nr = SYS_ipc_send; nr <= SYS_ipc_notify_wait; nr++) {
+    static const uint64_t reserved[] = { SYS_ipc_reply_recv, SYS_ipc_notify, SYS_ipc_notify_wait };
+
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+        uint64_t nr = reserved[i];
+
         check_note("nr", nr);
         CHECK(exo_syscall0(nr), FB_ENOSYS);
         CHECK(exo_syscall6(nr, 1, 2, 3, 4, 5, 6), FB_ENOSYS);
@@ -173,5 +202,6 @@ void test_dev(void)
     test_irq();
     test_dma();
     test_console();
+    test_ipc();
     test_nosys();
 }
