@@ -159,6 +159,24 @@ measure_user() {
             failed=1
         fi
     done
+    # IPC call/reply between two address spaces (/bin/ipcping, 100000
+    # checked round trips): qemu.ACCEL.ipc_roundtrip_cycles.
+    log=$out_dir/ipc.log err=$out_dir/ipc.err
+    if ! bash scripts/qemu-run.sh --kernel "$kernel" --initrd "$initrd" --smp 1 \
+            --append "loglevel=0 -- /bin/ipcping 100000" --log "$log" --timeout 120 \
+            --accel "$accel" 2> "$err"; then
+        echo "bench: /bin/ipcping failed" >&2
+        cat "$err" >&2
+        failed=1
+        return 0
+    fi
+    v=$(sed -n 's/^ipcping: .*(matches), \([0-9]*\) cycles per round trip.*/\1/p' "$log" | head -n1)
+    if [ -n "$v" ]; then
+        result "qemu.${acc:-unknown}.ipc_roundtrip_cycles" "$v" cycles lower
+    else
+        echo "bench: no ipcping result in $log" >&2
+        failed=1
+    fi
 }
 
 # bench_host first, then every other host benchmark program (bench_*.c),

@@ -74,6 +74,9 @@ static void prog_parent(uint64_t argp)
     UEXPECT(SC3(SYS_env_set_label, c, 2, 0x1), FB_EPERM);          /* labels only rise */
     UEXPECT(SC3(SYS_env_set_label, c, 16, 0), FB_EINVAL);
     UEXPECT(SC2(SYS_env_set_gas, c, -1), FB_EINVAL);
+    UEXPECT(SC3(SYS_cap_list, OUT, 1, 0), 1);                     /* its own env capability */
+    UEXPECT(SC2(SYS_env_set_gas, ((struct exo_cap_info *)uaddr(OUT))->handle, 1u << 30),
+            FB_EPERM);                                             /* not its own budget */
     UEXPECT(SC2(SYS_env_set_gas, c, 500), 0);
     UEXPECT(SC3(SYS_env_start, c, BAD_KERNEL, 3), FB_EFAULT);
     UEXPECT(SC3(SYS_env_start, c, STR, EXO_ARGS_MAX), FB_ERANGE);

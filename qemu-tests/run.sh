@@ -223,6 +223,12 @@ done
 run_case user_torture_million_random_syscalls_smp2 0 480 'torture: 1000000 syscalls, survived' \
     'FeuerBird: /init exited with code 0' -- \
     --kernel "$kernel" --initrd "$initrd" --smp 2 --append "-- /bin/torture"
+# IPC between two address spaces: a million checked call/reply round
+# trips, the client on a gas budget of exactly that many calls.
+run_case user_ipc_million_round_trips_checked 0 400 \
+    'ipcping: 1000000 round trips, checksum 0x[0-9a-f]{16} \(matches\)' \
+    'FeuerBird: /init exited with code 0' -- \
+    --kernel "$kernel" --initrd "$initrd" --append "loglevel=0 -- /bin/ipcping 1000000"
 # GRUB hands the initrd over as a Multiboot2 module named "initrd".
 run_case iso_bios_runs_systest_from_initrd_module 0 240 'booted by GRUB.*via Multiboot2' \
     "initrd 'initrd' unpacked" 'systest: [0-9]+ checks, 0 failed' -- --iso "$user_iso"

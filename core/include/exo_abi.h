@@ -134,6 +134,14 @@ struct exo_ipc_msg {
     uint32_t flags;         /**< on receipt: EXO_IPC_CALL or 0; must be 0 when sending */
 };
 
+/** @name IPC gas (each send or call charges its sender this much; the
+ *  reply to a call is free: the call paid for the round trip) */
+/** @{ */
+#define EXO_IPC_GAS_BASE     100   /**< of every send or call */
+#define EXO_IPC_GAS_PER_WORD 10    /**< per payload word */
+#define EXO_IPC_GAS_MSG (EXO_IPC_GAS_BASE + EXO_IPC_GAS_PER_WORD * 4) /**< one message: 140 */
+/** @} */
+
 /** @name exo_ipc_msg flags */
 /** @{ */
 #define EXO_IPC_CALL 0x1u   /**< sent by ipc_call: the receiver owes a reply */

@@ -11,17 +11,19 @@
 #include <stdint.h>
 
 #include "cap.h"
+#include "exo_abi.h"
 #include "lattice.h"
 
 struct env;
 
 #define IPC_ENDPOINTS    256u  /**< endpoints alive at once */
 #define IPC_WORDS        4u    /**< payload words of a message */
-#define IPC_GAS_BASE     100   /**< gas of one send or call, whatever it carries */
-#define IPC_GAS_PER_WORD 10    /**< gas per payload word */
+#define IPC_GAS_BASE     EXO_IPC_GAS_BASE     /**< gas of one send or call, whatever it carries */
+#define IPC_GAS_PER_WORD EXO_IPC_GAS_PER_WORD /**< gas per payload word */
 /** Gas one send or call charges its sender (the reply to a call is free:
- *  the call paid for the round trip). */
+ *  the call paid for the round trip); exo_abi.h tells user space. */
 #define IPC_GAS_SEND     (IPC_GAS_BASE + IPC_GAS_PER_WORD * (int64_t)IPC_WORDS)
+_Static_assert(IPC_GAS_SEND == EXO_IPC_GAS_MSG, "exo_abi.h's message cost matches");
 
 /** Rights of the root capability ipc_endpoint_create hands out. */
 #define IPC_ROOT_RIGHTS \

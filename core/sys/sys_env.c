@@ -187,6 +187,8 @@ int64_t sys_env_set_gas(struct env *self, const uint64_t a[6])
 
     if (err != FB_OK)
         return err;
+    if (e == self)
+        return FB_EPERM;   /* a budget one could raise oneself would limit nothing */
     if ((int64_t)a[1] < 0)
         return FB_EINVAL;
     /* relaxed: a budget, read by whoever charges it next. */

@@ -215,6 +215,9 @@ static void test_settings(void)
     CHECK(exo_env_set_gas(h, -1), FB_EINVAL);
     CHECK(exo_env_set_gas(h, INT64_MIN), FB_EINVAL);
     CHECK(exo_env_set_gas(h, 0), FB_OK);
+    cap_handle_t own = own_env_cap();
+    if (CHECK_TRUE(own != 0))
+        CHECK(exo_env_set_gas(own, 1u << 30), FB_EPERM);        /* not one's own budget */
     CHECK_HANDLES(h_gas, h, CAP_R_WRITE, HANDLE_TYPED);
 
     CHECK(exo_env_info(h, &info), FB_OK);
