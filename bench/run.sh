@@ -109,74 +109,68 @@ measure_boot() {
     fi
 }
 
-# Boots test=ctxsw once on one CPU and records the kernel's context-switch
-# figures (each already the fastest of several batches, in TSC cycles):
+# boot_bench NAME TIMEOUT RUNNER_ARGS...: one boot on one CPU for a
+# benchmark, its serial log in $out_dir/NAME.log; sets acc (the caller's
+# local) to the accelerator used. A failed boot is reported and marks the
+# run failed (returns 1).
+boot_bench() {
+    local name=$1 tmo=$2 err=$out_dir/$1.err
+    shift 2
+    if ! bash scripts/qemu-run.sh --smp 1 --log "$out_dir/$name.log" --timeout "$tmo" \
+            --accel "$accel" "$@" 2> "$err"; then
+        echo "bench: $name failed" >&2
+        cat "$err" >&2
+        failed=1
+        return 1
+    fi
+    acc=$(sed -n 's/^\[qemu\] \([a-z]*\): kernel verdict.*/\1/p' "$err" | head -n1)
+}
+
+# record_cycles KEY SED_SCRIPT LOG: records the number SED_SCRIPT prints
+# from LOG as qemu.ACCEL.KEY (cycles, lower is better); a missing one
+# marks the run failed.
+record_cycles() {
+    local v
+    v=$(sed -n "$2" "$3" | head -n1)
+    if [ -n "$v" ]; then
+        result "qemu.${acc:-unknown}.$1" "$v" cycles lower
+    else
+        echo "bench: no $1 in $3" >&2
+        failed=1
+    fi
+}
+
+# Boots test=ctxsw and records the kernel's context-switch figures (each
+# already the fastest of several batches, in TSC cycles):
 # qemu.ACCEL.ctxsw_cycles (bare switch), ctxsw_fpu_cycles (both sides FPU
 # users), ctxsw_yield_cycles (sched_yield_cpu between two threads),
 # null_syscall_cycles (a null system call round trip from user mode).
 measure_ctxsw() {
-    local log=$out_dir/ctxsw.log err=$out_dir/ctxsw.err acc name v
-    if ! bash scripts/qemu-run.sh --kernel "$kernel" --append "test=ctxsw loglevel=0" --smp 1 \
-            --log "$log" --timeout 90 --accel "$accel" 2> "$err"; then
-        echo "bench: test=ctxsw failed" >&2
-        cat "$err" >&2
-        failed=1
-        return 0
-    fi
-    acc=$(sed -n 's/^\[qemu\] \([a-z]*\): kernel verdict.*/\1/p' "$err" | head -n1)
+    local acc name
+    boot_bench ctxsw 90 --kernel "$kernel" --append "test=ctxsw loglevel=0" || return 0
     for name in ctxsw_cycles ctxsw_fpu_cycles ctxsw_yield_cycles null_syscall_cycles; do
-        v=$(sed -n "s/^bench: $name \([0-9]*\).*/\1/p" "$log" | head -n1)
-        if [ -n "$v" ]; then
-            result "qemu.${acc:-unknown}.$name" "$v" cycles lower
-        else
-            echo "bench: no 'bench: $name' line in $log" >&2
-            failed=1
-        fi
+        record_cycles "$name" "s/^bench: $name \([0-9]*\).*/\1/p" "$out_dir/ctxsw.log"
     done
 }
 
 # The same paths measured from a real environment: /bin/bench from the
 # initrd, through core's dispatcher (argument checks, capability lookups,
 # user frame accounting): qemu.ACCEL.user_null_syscall_cycles and
-# qemu.ACCEL.user_map_unmap_cycles (mem_map + mem_unmap of one frame).
+# qemu.ACCEL.user_map_unmap_cycles (mem_map + mem_unmap of one frame);
+# and IPC call/reply between two address spaces (/bin/ipcping, 100000
+# checked round trips): qemu.ACCEL.ipc_roundtrip_cycles.
 measure_user() {
-    local log=$out_dir/user.log err=$out_dir/user.err acc name v
-    if ! bash scripts/qemu-run.sh --kernel "$kernel" --initrd "$initrd" --smp 1 \
-            --append "loglevel=0 -- /bin/bench" --log "$log" --timeout 120 --accel "$accel" \
-            2> "$err"; then
-        echo "bench: /bin/bench failed" >&2
-        cat "$err" >&2
-        failed=1
-        return 0
+    local acc name
+    if boot_bench user 120 --kernel "$kernel" --initrd "$initrd" \
+            --append "loglevel=0 -- /bin/bench"; then
+        for name in null_syscall_cycles map_unmap_cycles; do
+            record_cycles "user_$name" "s/^bench: $name=\([0-9]*\).*/\1/p" "$out_dir/user.log"
+        done
     fi
-    acc=$(sed -n 's/^\[qemu\] \([a-z]*\): kernel verdict.*/\1/p' "$err" | head -n1)
-    for name in null_syscall_cycles map_unmap_cycles; do
-        v=$(sed -n "s/^bench: $name=\([0-9]*\).*/\1/p" "$log" | head -n1)
-        if [ -n "$v" ]; then
-            result "qemu.${acc:-unknown}.user_$name" "$v" cycles lower
-        else
-            echo "bench: no 'bench: $name=' line in $log" >&2
-            failed=1
-        fi
-    done
-    # IPC call/reply between two address spaces (/bin/ipcping, 100000
-    # checked round trips): qemu.ACCEL.ipc_roundtrip_cycles.
-    log=$out_dir/ipc.log err=$out_dir/ipc.err
-    if ! bash scripts/qemu-run.sh --kernel "$kernel" --initrd "$initrd" --smp 1 \
-            --append "loglevel=0 -- /bin/ipcping 100000" --log "$log" --timeout 120 \
-            --accel "$accel" 2> "$err"; then
-        echo "bench: /bin/ipcping failed" >&2
-        cat "$err" >&2
-        failed=1
-        return 0
-    fi
-    v=$(sed -n 's/^ipcping: .*(matches), \([0-9]*\) cycles per round trip.*/\1/p' "$log" | head -n1)
-    if [ -n "$v" ]; then
-        result "qemu.${acc:-unknown}.ipc_roundtrip_cycles" "$v" cycles lower
-    else
-        echo "bench: no ipcping result in $log" >&2
-        failed=1
-    fi
+    boot_bench ipc 120 --kernel "$kernel" --initrd "$initrd" \
+        --append "loglevel=0 -- /bin/ipcping 100000" || return 0
+    record_cycles ipc_roundtrip_cycles \
+        's/^ipcping: .*(matches), \([0-9]*\) cycles per round trip.*/\1/p' "$out_dir/ipc.log"
 }
 
 # bench_host first, then every other host benchmark program (bench_*.c),

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../host-tests/block_source.h"
 #include "fuzz_util.h"
 #include "kerr.h"
 #include "vfs.h"
@@ -49,25 +50,7 @@ static struct mnode m[NODES];
 static vfs_handle_t dead[DEAD];
 static unsigned n_dead;
 static uint32_t seq;
-static long live, budget;
-
-static void *blk_alloc(void *ctx)
-{
-    (void)ctx;
-    if (budget == 0)
-        return NULL;
-    if (budget > 0)
-        budget--;
-    live++;
-    return calloc(1, BS);
-}
-
-static void blk_free(void *ctx, void *b)
-{
-    (void)ctx;
-    live--;
-    free(b);
-}
+static struct block_source src = { 0, -1 };   /* blocks out and the budget */
 
 /* The model node at canonical path p, or -1. */
 static int mfind(const char *p)
@@ -194,7 +177,7 @@ static void op_create(struct reader *r)
         want = FB_EEXIST;
     else if (free_slot < 0)
         want = FB_ENOSPC;
-    else if (type == VFS_SYMLINK && budget >= 0 && budget < 2)
+    else if (type == VFS_SYMLINK && src.budget >= 0 && src.budget < 2)
         want = FB_ENOMEM;
     if (type == VFS_REG)
         got = vfs_create(&fs, p, 0644, &h);
@@ -224,7 +207,7 @@ static void op_write(struct reader *r)
     uint64_t off = u16(r) % (MAXF - 2048), pos;
     size_t len = (size_t)u8(r) * 8, put, want_put = 0;
     uint8_t buf[2048];
-    long money = budget;   /* the allocator spends the real one */
+    long money = src.budget;   /* the allocator spends the real one */
     int want = FB_OK;
 
     for (size_t i = 0; i < len; i++)
@@ -408,7 +391,7 @@ static void check_all(void)
     struct vfs_stat st;
 
     check(vfs_check(&fs, NULL) == FB_OK);
-    check((long)fs.blocks == live);
+    check((long)fs.blocks == src.live);
     for (int i = 0; i < NODES; i++) {
         uint32_t blocks = m[i].index;
 
@@ -426,11 +409,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct reader r = { data, size };
 
-    check(vfs_init(&fs, nodes, NODES, blk_alloc, blk_free, NULL) == FB_OK);
+    check(vfs_init(&fs, nodes, NODES, block_source_alloc, block_source_free, &src) == FB_OK);
     memset(m, 0, sizeof m);
     n_dead = 0;
     seq = 0;
-    budget = -1;
+    src.budget = -1;
     m[0].used = true;
     m[0].type = VFS_DIR;
     check(vfs_lookup(&fs, "/", &m[0].h) == FB_OK);
@@ -444,17 +427,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case OP_LOOKUP: op_lookup(&r); break;
         case OP_READDIR: op_readdir(&r); break;
         case OP_STALE: op_stale(&r); break;
-        default: budget = u8(&r) % 8 == 7 ? -1 : u8(&r) % 4; break;
+        default: src.budget = u8(&r) % 8 == 7 ? -1 : u8(&r) % 4; break;
         }
         check_all();
     }
     /* Tear down deepest first: every block must come back. */
-    budget = -1;
+    src.budget = -1;
     for (int pass = 0; pass < NODES; pass++)
         for (int i = 1; i < NODES; i++)
             if (m[i].used && (m[i].type != VFS_DIR || mentries(m[i].path) == 0) &&
                 vfs_unlink(&fs, m[i].path) == FB_OK)
                 m[i].used = false;
-    check(live == 0 && fs.used == 1);
+    check(src.live == 0 && fs.used == 1);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block_source.h"
 #include "bootinfo.h"
 #include "buddy.h"
 #include "dma.h"
@@ -52,6 +53,7 @@ static uint64_t sh_bitmap[HAL_HOST_RAM_SIZE / 4096 / 32 + 16];
 static struct boot_info sh_bi;
 static struct vfs sh_fs;
 static struct vfs_node sh_nodes[SH_NODES];
+static struct block_source sh_blocks = { 0, -1 };
 static struct buddy sh_dma_zone;
 static struct buddy_frame sh_dma_meta[SH_DMA_FRAMES];
 static struct dma_pool sh_dma;
@@ -60,19 +62,6 @@ static sh_prog_fn sh_progs[SH_PROGS];
 static unsigned sh_nprogs;
 static uint64_t sh_free_at_start;
 static int64_t sh_last_got __attribute__((unused));   /* what the last failed UEXPECT got */
-
-/* vfs block callbacks over malloc. */
-static void *sh_block_alloc(void *ctx)
-{
-    (void)ctx;
-    return calloc(1, VFS_BLOCK_SIZE);
-}
-
-static void sh_block_free(void *ctx, void *b)
-{
-    (void)ctx;
-    free(b);
-}
 
 /* The host HAL's user mode: run the program whose entry point this is. */
 static void sh_runner(uintptr_t ip, uintptr_t sp, uint64_t arg)
@@ -216,7 +205,8 @@ static inline void sh_boot(void)
                                             .type = MEM_USABLE };
     sh_bi.region_count = 1;
     if (frame_init(&sh_frames, &sh_bi, sh_bitmap, sizeof(sh_bitmap)) != FB_OK ||
-        vfs_init(&sh_fs, sh_nodes, SH_NODES, sh_block_alloc, sh_block_free, NULL) != FB_OK ||
+        vfs_init(&sh_fs, sh_nodes, SH_NODES, block_source_alloc, block_source_free,
+                 &sh_blocks) != FB_OK ||
         vfs_mkdir(&sh_fs, "/bin", 0755, NULL) != FB_OK ||
         frame_reserve(&sh_frames, SH_DMA_BASE, SH_DMA_FRAMES * 4096ull) != FB_OK ||
         buddy_init(&sh_dma_zone, SH_DMA_BASE, SH_DMA_FRAMES, sh_dma_meta,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block_source.h"
 #include "expect.h"
 #include "gnu_cpio.h"
 #include "hal_host.h"
@@ -25,33 +26,13 @@ _Static_assert(VFS_FILE_MAX >= (4u << 20), "an ELF image of 4 MiB fits one file"
 static struct vfs fs;
 static struct vfs_node nodes[NODES];
 
-/* The block source. The filesystem calls it with its lock held, so the
- * counters need no lock of their own. */
-static long live;          /* blocks handed out and not yet taken back */
-static long budget = -1;   /* blocks still allowed; -1 for no limit */
-
-static void *blk_alloc(void *ctx)
-{
-    (void)ctx;
-    if (budget == 0)
-        return NULL;
-    if (budget > 0)
-        budget--;
-    live++;
-    return calloc(1, BS);
-}
-
-static void blk_free(void *ctx, void *b)
-{
-    (void)ctx;
-    live--;
-    free(b);
-}
+/* The block source: its count of blocks out and its budget. */
+static struct block_source src = { 0, -1 };
 
 /* A fresh filesystem of cap nodes. */
 static void fresh(uint32_t cap)
 {
-    expect(vfs_init(&fs, nodes, cap, blk_alloc, blk_free, NULL), FB_OK);
+    expect(vfs_init(&fs, nodes, cap, block_source_alloc, block_source_free, &src), FB_OK);
 }
 
 /* The filesystem is consistent and holds exactly the blocks it was given. */
@@ -60,8 +41,8 @@ static void expect_consistent(void)
     uint32_t bad;
 
     expect(vfs_check(&fs, &bad), FB_OK);
-    cr_assert_eq((long)fs.blocks, live, "expected the filesystem to hold %ld blocks, it counts %lu",
-                 live, (unsigned long)fs.blocks);
+    cr_assert_eq((long)fs.blocks, src.live, "expected the filesystem to hold %ld blocks, it counts %lu",
+                 src.live, (unsigned long)fs.blocks);
 }
 
 static vfs_handle_t mkfile(const char *path)
@@ -138,12 +119,12 @@ static struct vfs_stat stat_of(vfs_handle_t h)
 
 Test(vfs, init_rejects_null_arguments_and_bad_capacities)
 {
-    expect(vfs_init(NULL, nodes, NODES, blk_alloc, blk_free, NULL), FB_EINVAL);
-    expect(vfs_init(&fs, NULL, NODES, blk_alloc, blk_free, NULL), FB_EINVAL);
-    expect(vfs_init(&fs, nodes, 0, blk_alloc, blk_free, NULL), FB_EINVAL);
-    expect(vfs_init(&fs, nodes, VFS_NODES_MAX + 1, blk_alloc, blk_free, NULL), FB_EINVAL);
-    expect(vfs_init(&fs, nodes, NODES, NULL, blk_free, NULL), FB_EINVAL);
-    expect(vfs_init(&fs, nodes, NODES, blk_alloc, NULL, NULL), FB_EINVAL);
+    expect(vfs_init(NULL, nodes, NODES, block_source_alloc, block_source_free, &src), FB_EINVAL);
+    expect(vfs_init(&fs, NULL, NODES, block_source_alloc, block_source_free, &src), FB_EINVAL);
+    expect(vfs_init(&fs, nodes, 0, block_source_alloc, block_source_free, &src), FB_EINVAL);
+    expect(vfs_init(&fs, nodes, VFS_NODES_MAX + 1, block_source_alloc, block_source_free, &src), FB_EINVAL);
+    expect(vfs_init(&fs, nodes, NODES, NULL, block_source_free, &src), FB_EINVAL);
+    expect(vfs_init(&fs, nodes, NODES, block_source_alloc, NULL, &src), FB_EINVAL);
 }
 
 Test(vfs, new_filesystem_is_an_empty_root_directory)
@@ -432,10 +413,10 @@ Test(vfs, a_symlink_without_a_block_is_enomem_and_leaves_nothing)
     vfs_handle_t h;
 
     fresh(NODES);
-    budget = 1;   /* the data block, not its index block */
+    src.budget = 1;   /* the data block, not its index block */
     expect(vfs_symlink(&fs, "/l", "x", NULL), FB_ENOMEM);
     expect(vfs_lookup(&fs, "/l", &h), FB_ENOENT);
-    cr_assert_eq(live, 0, "expected every block given back");
+    cr_assert_eq(src.live, 0, "expected every block given back");
     expect_consistent();
 }
 
@@ -451,7 +432,7 @@ Test(vfs, unlink_removes_the_name_and_frees_every_block)
     write_pattern(f, 3 * BS * 512, 10);   /* a second index block */
     expect(vfs_unlink(&fs, "/f"), FB_OK);
     expect(vfs_lookup(&fs, "/f", &h), FB_ENOENT);
-    cr_assert_eq(live, 0, "expected every block of the file given back, %ld are not", live);
+    cr_assert_eq(src.live, 0, "expected every block of the file given back, %ld are not", src.live);
     expect_consistent();
 }
 
@@ -601,7 +582,7 @@ Test(vfs, a_zero_length_write_changes_nothing)
     expect(vfs_write(&fs, f, 1000, NULL, 0, &put), FB_OK);
     cr_assert_eq(put, 0);
     cr_assert_eq(stat_of(f).size, 0);
-    cr_assert_eq(live, 0);
+    cr_assert_eq(src.live, 0);
 }
 
 Test(vfs, reading_or_writing_a_directory_is_einval)
@@ -672,7 +653,7 @@ Test(vfs, a_write_past_file_max_is_erange_and_writes_nothing)
     expect(vfs_write(&fs, f, UINT64_MAX, b, 1, &put), FB_ERANGE);
     expect(vfs_write(&fs, f, VFS_FILE_MAX, b, 1, &put), FB_ERANGE);
     cr_assert_eq(stat_of(f).size, 0);
-    cr_assert_eq(live, 0, "expected no block taken by a refused write");
+    cr_assert_eq(src.live, 0, "expected no block taken by a refused write");
 }
 
 Test(vfs, a_block_source_running_dry_mid_write_keeps_the_size_to_the_written_data)
@@ -685,7 +666,7 @@ Test(vfs, a_block_source_running_dry_mid_write_keeps_the_size_to_the_written_dat
     f = mkfile("/f");
     for (size_t i = 0; i < 5 * BS; i++)
         buf[i] = pat(100 + i);
-    budget = 3;   /* index + data block, then one more data block */
+    src.budget = 3;   /* index + data block, then one more data block */
     expect(vfs_write(&fs, f, 100, buf, 5 * BS, &put), FB_ENOMEM);
     cr_assert_eq(put, 2 * BS - 100, "expected the bytes of the two blocks written, got %zu", put);
     cr_assert_eq(stat_of(f).size, 2 * BS, "expected the size to end at the written data");
@@ -701,11 +682,11 @@ Test(vfs, a_failed_index_block_gives_its_data_block_back)
 
     fresh(NODES);
     f = mkfile("/f");
-    budget = 1;
+    src.budget = 1;
     expect(vfs_write(&fs, f, 0, "x", 1, &put), FB_ENOMEM);
     cr_assert_eq(put, 0);
     cr_assert_eq(stat_of(f).size, 0);
-    cr_assert_eq(live, 0, "expected the data block given back");
+    cr_assert_eq(src.live, 0, "expected the data block given back");
     expect_consistent();
 }
 
@@ -720,7 +701,7 @@ Test(vfs, shrinking_frees_blocks_past_the_end_and_zeroes_the_tail)
     write_pattern(f, 0, 3 * BS);
     expect(vfs_truncate(&fs, f, BS + 5), FB_OK);
     cr_assert_eq(stat_of(f).blocks, 2 + 1);
-    cr_assert_eq(live, 3);
+    cr_assert_eq(src.live, 3);
     expect(vfs_truncate(&fs, f, 3 * BS), FB_OK);
     expect_pattern(f, 0, 3 * BS, BS + 5, 3 * BS);
     expect_consistent();
@@ -735,7 +716,7 @@ Test(vfs, truncating_to_zero_frees_every_block)
     write_pattern(f, 0, 2 * BS);
     write_pattern(f, 4 * 512 * BS, 1);
     expect(vfs_truncate(&fs, f, 0), FB_OK);
-    cr_assert_eq(live, 0, "expected every block given back, %ld are not", live);
+    cr_assert_eq(src.live, 0, "expected every block given back, %ld are not", src.live);
     cr_assert_eq(stat_of(f).size, 0);
     expect_consistent();
 }
@@ -749,7 +730,7 @@ Test(vfs, growing_by_truncate_makes_a_hole_without_blocks)
     write_pattern(f, 0, 10);
     expect(vfs_truncate(&fs, f, 3 * BS), FB_OK);
     cr_assert_eq(stat_of(f).size, 3 * BS);
-    cr_assert_eq(live, 2);
+    cr_assert_eq(src.live, 2);
     expect_pattern(f, 0, 3 * BS, 10, 3 * BS);
     expect_consistent();
 }
@@ -855,7 +836,7 @@ static void expect_empty(void)
 {
     expect(vfs_readdir(&fs, look("/"), 0, NULL, NULL), FB_ENOENT);
     cr_assert_eq(fs.used, 1, "expected only the root left, %u nodes are used", fs.used);
-    cr_assert_eq(live, 0, "expected every block given back");
+    cr_assert_eq(src.live, 0, "expected every block given back");
     expect_consistent();
 }
 
@@ -926,7 +907,7 @@ Test(vfs, a_type_conflict_rolls_the_whole_unpack_back)
     expect(vfs_unpack_cpio(&fs, gnu_archive(), GNU_FILE), FB_EEXIST);
     expect(vfs_lookup(&fs, "/bin/hi", &h), FB_ENOENT);
     cr_assert_eq(stat_of(look("/bin")).size, 1);
-    cr_assert_eq(live, 0);
+    cr_assert_eq(src.live, 0);
     expect_consistent();
 }
 
@@ -934,18 +915,18 @@ Test(vfs, unpacking_the_same_archive_twice_is_eexist_and_changes_nothing)
 {
     fresh(NODES);
     expect(vfs_unpack_cpio(&fs, gnu_archive(), GNU_FILE), FB_OK);
-    long blocks = live;
+    long blocks = src.live;
 
     expect(vfs_unpack_cpio(&fs, gnu_archive(), GNU_FILE), FB_EEXIST);
     cr_assert_eq(fs.used, 4);
-    cr_assert_eq(live, blocks);
+    cr_assert_eq(src.live, blocks);
     expect_consistent();
 }
 
 Test(vfs, a_block_source_running_dry_rolls_the_unpack_back)
 {
     fresh(NODES);
-    budget = 3;   /* bin/hi gets its two, bin/sh's index block fails */
+    src.budget = 3;   /* bin/hi gets its two, bin/sh's index block fails */
     expect(vfs_unpack_cpio(&fs, gnu_archive(), GNU_FILE), FB_ENOMEM);
     expect_empty();
 }
@@ -1082,6 +1063,6 @@ Test(vfs, cpus_writing_their_own_files_at_once_never_disturb_each_other)
     for (unsigned c = 1; c < CPUS; c++)
         expect(hal_host_cpu_join(c), FB_OK);
     cr_assert_eq(atomic_load(&errors), 0, "expected every round of every CPU to succeed");
-    cr_assert_eq(live, 0, "expected every block given back");
+    cr_assert_eq(src.live, 0, "expected every block given back");
     expect_consistent();
 }
